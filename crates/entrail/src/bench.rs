@@ -1,0 +1,166 @@
+//! `entrail bench`: benchmarks over generated data, reported as ratios against a baseline measured in the
+//! same run (DuckDB through its Python package). Run them with a release build; see docs/benchmarks.md.
+
+use crate::output;
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use pipeline::{Pipeline, RawConfig};
+use sources::file::{FileSource, FileSourceConfig, Progress};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Diagnostic-shape sign-ins through decode -> dedupe -> durable append -> Parquet, vs DuckDB's
+    /// read_json -> COPY (FORMAT parquet) of the same file.
+    Ingest {
+        /// Sign-in records to generate.
+        #[arg(long, default_value_t = 200_000)]
+        records: u64,
+        /// Working directory (kept for inspection).
+        #[arg(long, default_value = "entrail-bench")]
+        dir: PathBuf,
+        /// Skip the DuckDB baseline.
+        #[arg(long)]
+        no_baseline: bool,
+    },
+    /// Ten analyst queries over generated sign-ins in the archive, vs DuckDB over the same Parquet files.
+    Query {
+        /// Sign-in records to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        /// Working directory (kept; reused when it already holds the same number of records).
+        #[arg(long, default_value = "entrail-bench-query")]
+        dir: PathBuf,
+        /// Runs per query (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+}
+
+pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
+    match which {
+        BenchCommand::Ingest { records, dir, no_baseline } => ingest(*records, dir, *no_baseline),
+        BenchCommand::Query { records, dir, runs } => crate::bench_query::run(*records, dir, *runs),
+    }
+}
+
+/// CPU seconds (user + system) this process has used, from /proc/self/stat.
+pub(crate) fn cpu_seconds() -> f64 {
+    let stat = std::fs::File::open("/proc/self/stat")
+        .ok()
+        .and_then(|f| model::limits::read_capped(f, 1 << 16).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the state field.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak resident set size of this process in MiB, from /proc/self/status.
+pub(crate) fn peak_rss_mib() -> f64 {
+    let status = std::fs::File::open("/proc/self/status")
+        .ok()
+        .and_then(|f| model::limits::read_capped(f, 1 << 16).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Writes `records` generated sign-ins (interactive and non-interactive) in the diagnostic shape, one per
+/// line (the Storage `PT1H.json` form DuckDB's read_json also reads). Returns bytes written.
+pub(crate) fn write_signins(path: &Path, records: u64, seed: u64, republish: bool) -> anyhow::Result<u64> {
+    let mut cfg = sim::TenantConfig { seed, users: 10_000, days: 3650, ..sim::TenantConfig::default() };
+    if !republish {
+        cfg.duplicate_rate = 0.0;
+        cfg.republish_rate = 0.0;
+    }
+    let tenant = sim::Tenant::new(&cfg);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut bytes = 0u64;
+    let mut n = 0u64;
+    for event in sim::Generator::sign_ins_only(&tenant, &cfg).with_truth(false) {
+        if n >= records {
+            break;
+        }
+        let Some(v) = sim::render(&event, sim::Shape::Diagnostic, cfg.quirks, &tenant) else { continue };
+        let line = serde_json::to_vec(&v)?;
+        out.write_all(&line)?;
+        out.write_all(b"\n")?;
+        bytes += line.len() as u64 + 1;
+        n += 1;
+    }
+    out.flush()?;
+    if n < records {
+        bail!("the generator produced only {n} sign-ins");
+    }
+    Ok(bytes)
+}
+
+fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCode> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let input = dir.join("signins.json");
+    output::line(&format!("generating {records} diagnostic-shape sign-ins into {} ...", input.display()));
+    let input_bytes = write_signins(&input, records, 7, true)?;
+    let mib = input_bytes as f64 / (1024.0 * 1024.0);
+    output::line(&format!("input: {} ({} bytes/record)", output::bytes(input_bytes), input_bytes / records.max(1)));
+
+    let mut raw = RawConfig::default();
+    raw.data_dir = Some(dir.join("data"));
+    let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut pipeline = Pipeline::open(config)?;
+    let source = FileSource::new(FileSourceConfig::new("bench", vec![input.display().to_string()]))?;
+    let cpu0 = cpu_seconds();
+    let wall0 = Instant::now();
+    let report = pipeline.import(&source, Progress::default())?;
+    let cpu_ingest = cpu_seconds() - cpu0;
+    let archived = pipeline.archive()?;
+    let cpu = cpu_seconds() - cpu0;
+    let wall = wall0.elapsed().as_secs_f64();
+    let archive_bytes: u64 = pipeline.open_archive()?.stats().iter().map(|t| t.bytes).sum();
+    let rate = mib / cpu.max(1e-9);
+    output::line(&format!(
+        "entrail: {} records appended, {} archived; CPU {cpu:.2} s (decode+dedupe+append {cpu_ingest:.2} s, Parquet {:.2} s), wall {wall:.2} s",
+        report.outcome.appended,
+        archived.records,
+        cpu - cpu_ingest
+    ));
+    output::line(&format!("entrail: {rate:.1} MiB per CPU-second; archive {} = 1/{:.1} of the input; peak RSS {:.0} MiB",
+        output::bytes(archive_bytes), input_bytes as f64 / archive_bytes.max(1) as f64, peak_rss_mib()));
+    if no_baseline {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/duckdb_ingest.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(&input)
+        .arg(dir.join("duckdb.parquet"))
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    if !out.status.success() {
+        bail!("DuckDB baseline failed (pip install duckdb): {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("DuckDB baseline output")?;
+    let duck_cpu = v["cpu_seconds"].as_f64().unwrap_or(f64::NAN);
+    let duck_rate = mib / duck_cpu;
+    let duck_bytes = v["parquet_bytes"].as_u64().unwrap_or(0);
+    output::line(&format!(
+        "duckdb {}: CPU {duck_cpu:.2} s, {duck_rate:.1} MiB per CPU-second, Parquet 1/{:.1} of the input",
+        v["version"].as_str().unwrap_or("?"),
+        input_bytes as f64 / duck_bytes.max(1) as f64
+    ));
+    output::line(&format!("ratio: entrail {:.2}x DuckDB (MiB per CPU-second)", rate / duck_rate));
+    Ok(ExitCode::SUCCESS)
+}

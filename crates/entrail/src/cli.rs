@@ -1,0 +1,142 @@
+//! The command line: every command and flag, documented in `docs/cli.md`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Collect, normalize, keep, detect and forward Entra ID and Azure security logs.
+#[derive(Debug, Parser)]
+#[command(name = "entrail", version, about)]
+pub(crate) struct Cli {
+    /// Config file (default: ./entrail.toml if it exists, else built-in defaults).
+    #[arg(short, long, global = true, env = "ENTRAIL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory, overriding `data_dir` from the config.
+    #[arg(short, long, global = true, env = "ENTRAIL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log progress details to stderr (or set ENTRAIL_LOG=debug).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats of `query`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum OutputFormat {
+    /// A text table.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Write a commented config file with every key and its default.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "entrail.toml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the config and report every problem at once.
+    Validate,
+    /// Read every configured source, then archive and feed the sinks.
+    Run {
+        /// Repeat every this often (e.g. `5m`) instead of running once.
+        #[arg(long)]
+        every: Option<String>,
+    },
+    /// Import exported files (JSON lines, JSON arrays, {"records":[...]}, Graph pages, CSV), then archive.
+    Import {
+        /// Files, directories or glob patterns.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Category of every record (default: detected per record).
+        #[arg(long)]
+        category: Option<String>,
+        /// Wire shape of every record: graph, diagnostic, log_analytics (default: detected).
+        #[arg(long)]
+        shape: Option<String>,
+        /// Source name recorded in `_Source`.
+        #[arg(long, default_value = "import")]
+        source: String,
+        /// Do not show a progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run SQL over the archive; tables are named as in Log Analytics (SigninLogs, AuditLogs, ...).
+    Query {
+        /// The SQL statement.
+        sql: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        /// Show every revision of a record, not only the latest per key.
+        #[arg(long)]
+        all_revisions: bool,
+    },
+    /// Show consumers, offsets and lag, per-category counts and the quarantine.
+    Status {
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List, show and retry quarantined input.
+    Quarantine {
+        /// What to do.
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+    /// Generate a simulated tenant's day, ingest, archive and query it. Needs no Azure.
+    Demo {
+        /// Users in the simulated tenant.
+        #[arg(long, default_value_t = 500)]
+        users: u32,
+        /// Simulated days.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        /// Random seed (same seed, same data).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Directory for the demo's exports and data (replaced if it holds an earlier demo).
+        #[arg(long, default_value = "entrail-demo")]
+        dir: PathBuf,
+    },
+    /// Benchmarks over generated data (run with a release build).
+    Bench {
+        /// Which benchmark.
+        #[command(subcommand)]
+        which: crate::bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuarantineAction {
+    /// List quarantined items.
+    List {
+        /// Include resolved items.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show one item with its raw bytes.
+    Show {
+        /// Item id.
+        id: u64,
+    },
+    /// Decode items again (after fixing the cause) and ingest the ones that now decode.
+    Retry {
+        /// Item ids (default: every open item).
+        ids: Vec<u64>,
+        /// Decode with this category.
+        #[arg(long)]
+        category: Option<String>,
+        /// Decode with this shape.
+        #[arg(long)]
+        shape: Option<String>,
+    },
+}

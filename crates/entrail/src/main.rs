@@ -1,0 +1,31 @@
+//! `entrail`: collect, normalize, keep, detect and forward Entra ID and Azure security logs.
+//! The binary is thin: it parses the command line, loads the config, calls into `pipeline` and `store`,
+//! prints, and maps errors to exit codes (0 ok, 1 failure, 2 bad usage or config).
+mod bench;
+mod bench_query;
+mod cli;
+mod commands;
+mod demo;
+mod output;
+mod query;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ENTRAIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if cli.verbose { "info" } else { "warn" })),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Terminal output: tables and numbers for people. The only module that prints to stdout.
+#![allow(clippy::print_stdout)]
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use pipeline::Status;
+use store::quarantine::Entry;
+
+/// Prints one line to stdout.
+pub(crate) fn line(s: &str) {
+    println!("{s}");
+}
+
+/// Human-readable bytes (`1.5 MiB`).
+pub(crate) fn bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[u]) }
+}
+
+/// A table with our style.
+pub(crate) fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
+
+pub(crate) fn print_status(s: &Status) {
+    line(&format!(
+        "log: offsets {}..{}, {} on disk; dedupe index: {} keys",
+        s.log_start,
+        s.log_end,
+        bytes(s.log_bytes),
+        s.dedupe_keys
+    ));
+    let mut t = table(&["consumer", "offset", "lag"]);
+    for c in &s.consumers {
+        t.add_row(vec![c.name.clone(), c.offset.to_string(), c.lag.to_string()]);
+    }
+    line(&t.to_string());
+    let mut t = table(&["category", "table", "appended", "revisions", "duplicates", "archived", "quarantined", "last event"]);
+    for c in &s.categories {
+        t.add_row(vec![
+            c.category.clone(),
+            c.table.clone(),
+            c.appended.to_string(),
+            c.revisions.to_string(),
+            c.duplicates.to_string(),
+            c.archived_rows.to_string(),
+            c.quarantined.to_string(),
+            c.last_event_time.clone().unwrap_or_default(),
+        ]);
+    }
+    line(&t.to_string());
+    line(&format!("quarantine: {} open of {}", s.quarantine_open, s.quarantine_total));
+}
+
+fn preview(raw: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if one_line.chars().count() > max { format!("{}…", one_line.chars().take(max).collect::<String>()) } else { one_line }
+}
+
+pub(crate) fn print_quarantine<'a>(entries: impl Iterator<Item = &'a Entry>) {
+    let mut t = table(&["id", "time", "source", "where", "category", "reason", "raw"]);
+    let mut n = 0;
+    for e in entries {
+        n += 1;
+        t.add_row(vec![
+            e.id.to_string(),
+            e.time.clone(),
+            e.rejected.position.source.clone(),
+            e.rejected.position.to_string(),
+            e.rejected.category.clone().unwrap_or_default(),
+            e.rejected.reason.clone(),
+            preview(&e.rejected.raw, 40),
+        ]);
+    }
+    if n == 0 {
+        line("quarantine is empty");
+    } else {
+        line(&t.to_string());
+    }
+}
+
+pub(crate) fn print_quarantine_entry(e: &Entry) {
+    line(&format!("id:        {}{}", e.id, if e.resolved { " (resolved)" } else { "" }));
+    line(&format!("time:      {}", e.time));
+    line(&format!("source:    {}", e.rejected.position.source));
+    line(&format!("where:     {}", e.rejected.position));
+    line(&format!("category:  {}", e.rejected.category.as_deref().unwrap_or("-")));
+    line(&format!("reason:    {}", e.rejected.reason));
+    line(&format!("raw ({} bytes):", e.rejected.raw.len()));
+    line(&String::from_utf8_lossy(&e.rejected.raw));
+}

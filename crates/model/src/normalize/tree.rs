@@ -1,0 +1,311 @@
+//! A borrowed JSON tree: strings borrow from the input where they have no escapes, objects are vectors of
+//! entries in input order. Parsing a record into it costs one allocation per object or array instead of one
+//! per string and map node, which is most of the decode time with `serde_json::Value`.
+//!
+//! Lookups go exact-match first, then ignoring ASCII case ([`get_ci`]); duplicate keys resolve to the first.
+//! [`write_canonical`] renders a node as canonical compact JSON (keys sorted, no whitespace).
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+/// An object: entries in input order.
+pub(crate) type Obj<'a> = Vec<(Cow<'a, str>, Node<'a>)>;
+
+/// A borrowed object.
+pub(crate) type Entries<'a> = [(Cow<'a, str>, Node<'a>)];
+
+/// A JSON number as parsed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Num {
+    /// Non-negative integer.
+    U(u64),
+    /// Negative integer.
+    I(i64),
+    /// Float.
+    F(f64),
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Num::U(n) => write!(f, "{n}"),
+            Num::I(n) => write!(f, "{n}"),
+            Num::F(x) => match serde_json::Number::from_f64(x) {
+                Some(n) => write!(f, "{n}"),
+                None => f.write_str("null"),
+            },
+        }
+    }
+}
+
+/// A JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node<'a> {
+    /// `null`.
+    Null,
+    /// `true`/`false`.
+    Bool(bool),
+    /// A number.
+    Num(Num),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// An array.
+    Arr(Vec<Node<'a>>),
+    /// An object.
+    Obj(Obj<'a>),
+}
+
+impl<'a> Node<'a> {
+    /// Parses JSON text.
+    pub(crate) fn parse(text: &'a str) -> Result<Node<'a>, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The string, if this is one.
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The object, if this is one.
+    pub(crate) fn as_obj(&self) -> Option<&Obj<'a>> {
+        match self {
+            Node::Obj(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, for messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Node::Null => "null",
+            Node::Bool(_) => "a boolean",
+            Node::Num(_) => "a number",
+            Node::Str(_) => "a string",
+            Node::Arr(_) => "an array",
+            Node::Obj(_) => "an object",
+        }
+    }
+}
+
+impl fmt::Display for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        write_canonical(self, &mut s);
+        f.write_str(&s)
+    }
+}
+
+/// Looks `key` up in `obj`: the first exact match, else the first match ignoring ASCII case.
+pub(crate) fn get_ci<'n, 'a>(obj: &'n Entries<'a>, key: &str) -> Option<&'n Node<'a>> {
+    obj.iter()
+        .find(|(k, _)| k == key)
+        .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+        .map(|(_, v)| v)
+}
+
+/// Follows a `/`-separated path from `obj`, each step via [`get_ci`].
+pub(crate) fn get_path<'n, 'a>(obj: &'n Entries<'a>, path: &str) -> Option<&'n Node<'a>> {
+    let mut parts = path.split('/');
+    let mut cur = get_ci(obj, parts.next()?)?;
+    for part in parts {
+        cur = get_ci(cur.as_obj()?, part)?;
+    }
+    Some(cur)
+}
+
+/// Objects up to this size are sorted without allocating.
+const SMALL: usize = 64;
+
+/// Appends canonical compact JSON of `v` to `out`: object keys sorted by bytes, no whitespace.
+pub(crate) fn write_canonical(v: &Node<'_>, out: &mut String) {
+    match v {
+        Node::Null => out.push_str("null"),
+        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Num(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Node::Str(s) => write_json_string(s, out),
+        Node::Arr(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Node::Obj(entries) => {
+            out.push('{');
+            if entries.is_sorted_by(|a, b| a.0 <= b.0) {
+                write_entries(entries.iter(), out);
+            } else if entries.len() <= SMALL {
+                // Sort indices on the stack: most objects are small.
+                let mut idx = [0u8; SMALL];
+                let n = entries.len();
+                for (i, slot) in idx.iter_mut().enumerate().take(n) {
+                    *slot = i as u8;
+                }
+                idx[..n].sort_unstable_by(|a, b| entries[usize::from(*a)].0.cmp(&entries[usize::from(*b)].0));
+                write_entries(idx[..n].iter().map(|i| &entries[usize::from(*i)]), out);
+            } else {
+                let mut sorted: Vec<&(Cow<'_, str>, Node<'_>)> = entries.iter().collect();
+                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                write_entries(sorted.into_iter(), out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_entries<'x, 'a: 'x>(entries: impl Iterator<Item = &'x (Cow<'a, str>, Node<'a>)>, out: &mut String) {
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_string(k, out);
+        out.push(':');
+        write_canonical(v, out);
+    }
+}
+
+/// Appends `s` as a JSON string literal (escaping as serde_json does).
+pub(crate) fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    while let Some(off) = bytes[start..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        let i = start + off;
+        out.push_str(&s[start..i]);
+        match bytes[i] {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// A string that borrows from the input when it can.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Node<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Num(if v < 0 { Num::I(v) } else { Num::U(v.unsigned_abs()) }))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Num(Num::U(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node<'de>, E> {
+        Ok(Node::Num(Num::F(v)))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Node<'de>, E> {
+        Ok(Node::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node<'de>, E> {
+        Ok(Node::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Node<'de>, E> {
+        Ok(Node::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element::<Node<'de>>()? {
+            items.push(v);
+        }
+        Ok(Node::Arr(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some(Text(k)) = map.next_key::<Text<'de>>()? {
+            let v = map.next_value::<Node<'de>>()?;
+            entries.push((k, v));
+        }
+        Ok(Node::Obj(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_borrowing_and_writes_canonically() {
+        let text = r#"{"b": [1, -2, 2.5, true, null], "a": {"y": "x\"y", "x": "plain"}, "c": 1e3}"#;
+        let n = Node::parse(text).unwrap();
+        let obj = n.as_obj().unwrap();
+        assert!(matches!(get_ci(obj, "A"), Some(Node::Obj(_))));
+        assert!(matches!(get_path(obj, "a/x"), Some(Node::Str(Cow::Borrowed("plain")))));
+        assert!(matches!(get_path(obj, "a/y"), Some(Node::Str(Cow::Owned(_)))));
+        assert_eq!(n.to_string(), r#"{"a":{"x":"plain","y":"x\"y"},"b":[1,-2,2.5,true,null],"c":1000.0}"#);
+    }
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        for s in ["plain", "quote\" back\\ slash", "tab\tnl\ncr\r", "\u{7f}\u{1f}\u{8}\u{c}é😀", "</script>"] {
+            let mut out = String::new();
+            write_json_string(s, &mut out);
+            assert_eq!(out, serde_json::to_string(s).unwrap());
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! The top-level configuration: parse (serde, unknown keys rejected) -> validate (every problem at once, each
+//! named by its path, no I/O) -> [`Config`], from which the pipeline is built.
+
+use model::Category;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One configuration problem, named by its path (`sources[0].paths`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    /// Where in the config (`archive.retention.SignInLogs.days`).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError { path: path.into(), message: message.into() }
+    }
+}
+
+/// The config file as written (`entrail.toml`). `Default` is an empty file: version 1, every default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Config format version; must be 1.
+    #[serde(default = "one")]
+    pub version: u32,
+    /// Where the log, the archive and the quarantine live.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// The durable log.
+    #[serde(default)]
+    pub log: RawLogConfig,
+    /// The Parquet archive.
+    #[serde(default)]
+    pub archive: RawArchiveConfig,
+    /// Where records come from.
+    #[serde(default)]
+    pub sources: Vec<RawSourceConfig>,
+    /// Where records go besides the archive.
+    #[serde(default)]
+    pub sinks: Vec<RawSinkConfig>,
+}
+
+const fn one() -> u32 {
+    1
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            version: 1,
+            data_dir: None,
+            log: RawLogConfig::default(),
+            archive: RawArchiveConfig::default(),
+            sources: Vec::new(),
+            sinks: Vec::new(),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLogConfig {
+    /// Segment size in MiB (default 128).
+    pub segment_mib: Option<u64>,
+    /// Longest wait to gather appends into one fsync, in ms (default 5, at most 500).
+    pub commit_delay_ms: Option<u64>,
+    /// How long the dedupe index remembers a key (default `72h`).
+    pub dedupe_horizon: Option<String>,
+}
+
+/// `[archive]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawArchiveConfig {
+    /// zstd level for Parquet pages (default 3, 1..=22).
+    pub zstd_level: Option<i32>,
+    /// Rows per Parquet row group (default 131072).
+    pub row_group_rows: Option<usize>,
+    /// Files smaller than this many MiB are merged by compaction (default 64).
+    pub compact_below_mib: Option<u64>,
+    /// Retention in days for categories without their own entry; absent = keep forever.
+    pub default_retention_days: Option<u32>,
+    /// Per-category retention, keyed by category name (`SignInLogs`) or table name (`SigninLogs`).
+    #[serde(default)]
+    pub retention: BTreeMap<String, RawRetention>,
+}
+
+/// `[archive.retention.<category>]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetention {
+    /// Days to keep; absent = keep forever.
+    pub days: Option<u32>,
+    /// When true, nothing of this category is deleted, whatever `days` says.
+    #[serde(default)]
+    pub legal_hold: bool,
+}
+
+/// `[[sources]]`: a tagged union (`type = "file"`); one variant per source kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawSourceConfig {
+    /// Exported files (JSON lines, JSON arrays, `{"records":[...]}`, Graph pages, CSV).
+    File {
+        /// Source name, unique; shows in `_Source`.
+        id: String,
+        /// Paths or glob patterns.
+        paths: Vec<String>,
+        /// Category of every record, when detection should not decide.
+        category: Option<String>,
+        /// Wire shape (`graph`, `diagnostic`, `log_analytics`), when detection should not decide.
+        shape: Option<String>,
+    },
+}
+
+/// `[[sinks]]`: a tagged union (`type = "file"`); one variant per sink kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawSinkConfig {
+    /// JSON lines (canonical records), rotated by size.
+    File {
+        /// Sink name, unique; also its consumer name in the log.
+        id: String,
+        /// Output file; rotated files get `.1`, `.2`, ...
+        path: PathBuf,
+        /// Rotate when the file passes this many MiB (default 256).
+        rotate_mib: Option<u64>,
+        /// Only these categories (default: all).
+        #[serde(default)]
+        categories: Vec<String>,
+    },
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Log segment size in bytes.
+    pub segment_bytes: u64,
+    /// Group-commit linger.
+    pub commit_delay: Duration,
+    /// Dedupe horizon.
+    pub dedupe_horizon: Duration,
+    /// zstd level.
+    pub zstd_level: i32,
+    /// Rows per row group.
+    pub row_group_rows: usize,
+    /// Compaction threshold in bytes.
+    pub compact_below_bytes: u64,
+    /// Default retention in days.
+    pub default_retention_days: Option<u32>,
+    /// Per-category retention: (days, legal hold).
+    pub retention: BTreeMap<Category, (Option<u32>, bool)>,
+    /// Sources.
+    pub sources: Vec<SourceConfig>,
+    /// Sinks.
+    pub sinks: Vec<SinkConfig>,
+}
+
+/// A validated source.
+#[derive(Debug, Clone)]
+pub enum SourceConfig {
+    /// See [`RawSourceConfig::File`].
+    File {
+        /// Name.
+        id: String,
+        /// Paths or globs.
+        paths: Vec<String>,
+        /// Forced category.
+        category: Option<Category>,
+        /// Forced shape.
+        shape: Option<model::Shape>,
+    },
+}
+
+/// A validated sink.
+#[derive(Debug, Clone)]
+pub enum SinkConfig {
+    /// See [`RawSinkConfig::File`].
+    File {
+        /// Name.
+        id: String,
+        /// Output path.
+        path: PathBuf,
+        /// Rotation size in bytes.
+        rotate_bytes: u64,
+        /// Category filter (empty: all).
+        categories: Vec<Category>,
+    },
+}
+
+impl SinkConfig {
+    /// The sink's name (its consumer name in the log).
+    pub fn id(&self) -> &str {
+        match self {
+            SinkConfig::File { id, .. } => id,
+        }
+    }
+}
+
+/// Parses a config file's text. Syntax errors and unknown keys are reported with their line.
+pub fn parse(text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::new("config", e.to_string().trim_end().to_owned()))
+}
+
+fn category(name: &str, path: &str, errors: &mut Vec<ConfigError>) -> Option<Category> {
+    let c = Category::from_name(name);
+    if c.is_none() {
+        let known: Vec<_> = Category::ALL.iter().map(|c| c.name()).collect();
+        errors.push(ConfigError::new(path, format!("unknown category {name:?}; known: {}", known.join(", "))));
+    }
+    c
+}
+
+fn valid_id(id: &str, path: &str, seen: &mut Vec<String>, errors: &mut Vec<ConfigError>) {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+        errors.push(ConfigError::new(path, format!("{id:?} must be non-empty letters, digits, '_', '-' or '.'")));
+    }
+    if seen.iter().any(|s| s == id) {
+        errors.push(ConfigError::new(path, format!("{id:?} is used twice (source and sink ids must be unique)")));
+    }
+    if ["archive", "import"].contains(&id) {
+        errors.push(ConfigError::new(path, format!("{id:?} is reserved")));
+    }
+    seen.push(id.to_owned());
+}
+
+impl RawConfig {
+    /// Checks everything and returns every problem at once. No I/O.
+    pub fn validate(self) -> Result<Config, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        if self.version != 1 {
+            errors.push(ConfigError::new("version", format!("must be 1, got {}", self.version)));
+        }
+        let segment_mib = self.log.segment_mib.unwrap_or(128);
+        if !(1..=4096).contains(&segment_mib) {
+            errors.push(ConfigError::new("log.segment_mib", format!("must be 1..=4096, got {segment_mib}")));
+        }
+        let commit_delay_ms = self.log.commit_delay_ms.unwrap_or(5);
+        if commit_delay_ms > 500 {
+            errors.push(ConfigError::new("log.commit_delay_ms", format!("must be at most 500, got {commit_delay_ms}")));
+        }
+        let dedupe_horizon = match humantime::parse_duration(self.log.dedupe_horizon.as_deref().unwrap_or("72h")) {
+            Ok(d) if d >= Duration::from_secs(3600) => d,
+            Ok(d) => {
+                errors.push(ConfigError::new("log.dedupe_horizon", format!("must be at least 1h, got {d:?}")));
+                d
+            }
+            Err(e) => {
+                errors.push(ConfigError::new("log.dedupe_horizon", format!("not a duration: {e}")));
+                Duration::ZERO
+            }
+        };
+        let zstd_level = self.archive.zstd_level.unwrap_or(3);
+        if !(1..=22).contains(&zstd_level) {
+            errors.push(ConfigError::new("archive.zstd_level", format!("must be 1..=22, got {zstd_level}")));
+        }
+        let row_group_rows = self.archive.row_group_rows.unwrap_or(131_072);
+        if !(1024..=4_194_304).contains(&row_group_rows) {
+            errors.push(ConfigError::new("archive.row_group_rows", format!("must be 1024..=4194304, got {row_group_rows}")));
+        }
+        let mut retention = BTreeMap::new();
+        for (name, r) in &self.archive.retention {
+            let path = format!("archive.retention.{name}");
+            if let Some(c) = category(name, &path, &mut errors) {
+                if r.days == Some(0) {
+                    errors.push(ConfigError::new(format!("{path}.days"), "must be at least 1 (omit it to keep forever)"));
+                }
+                retention.insert(c, (r.days, r.legal_hold));
+            }
+        }
+        if self.archive.default_retention_days == Some(0) {
+            errors.push(ConfigError::new("archive.default_retention_days", "must be at least 1 (omit it to keep forever)"));
+        }
+        let mut ids = Vec::new();
+        let mut sources = Vec::new();
+        for (i, s) in self.sources.into_iter().enumerate() {
+            match s {
+                RawSourceConfig::File { id, paths, category: cat, shape } => {
+                    let p = format!("sources[{i}]");
+                    valid_id(&id, &format!("{p}.id"), &mut ids, &mut errors);
+                    if paths.is_empty() {
+                        errors.push(ConfigError::new(format!("{p}.paths"), "must name at least one path or glob"));
+                    }
+                    let cat = cat.and_then(|c| category(&c, &format!("{p}.category"), &mut errors));
+                    let shape = shape.and_then(|s| {
+                        let parsed = model::Shape::parse(&s);
+                        if parsed.is_none() {
+                            errors.push(ConfigError::new(
+                                format!("{p}.shape"),
+                                format!("unknown shape {s:?}; use graph, diagnostic or log_analytics"),
+                            ));
+                        }
+                        parsed
+                    });
+                    sources.push(SourceConfig::File { id, paths, category: cat, shape });
+                }
+            }
+        }
+        let mut sinks = Vec::new();
+        for (i, s) in self.sinks.into_iter().enumerate() {
+            match s {
+                RawSinkConfig::File { id, path, rotate_mib, categories } => {
+                    let p = format!("sinks[{i}]");
+                    valid_id(&id, &format!("{p}.id"), &mut ids, &mut errors);
+                    if path.as_os_str().is_empty() {
+                        errors.push(ConfigError::new(format!("{p}.path"), "must not be empty"));
+                    }
+                    let rotate_mib = rotate_mib.unwrap_or(256);
+                    if rotate_mib == 0 {
+                        errors.push(ConfigError::new(format!("{p}.rotate_mib"), "must be at least 1"));
+                    }
+                    let categories = categories
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(j, c)| category(c, &format!("{p}.categories[{j}]"), &mut errors))
+                        .collect();
+                    sinks.push(SinkConfig::File { id, path, rotate_bytes: rotate_mib * 1024 * 1024, categories });
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Config {
+            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("entrail-data")),
+            segment_bytes: segment_mib * 1024 * 1024,
+            commit_delay: Duration::from_millis(commit_delay_ms),
+            dedupe_horizon,
+            zstd_level,
+            row_group_rows,
+            compact_below_bytes: self.archive.compact_below_mib.unwrap_or(64) * 1024 * 1024,
+            default_retention_days: self.archive.default_retention_days,
+            retention,
+            sources,
+            sinks,
+        })
+    }
+}
+
+/// The commented config `entrail init` writes: every key, with its default.
+pub const EXAMPLE_CONFIG: &str = include_str!("example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let c = parse(EXAMPLE_CONFIG).unwrap().validate().unwrap();
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(c.sinks.len(), 1);
+        assert_eq!(c.dedupe_horizon, Duration::from_secs(72 * 3600));
+    }
+
+    #[test]
+    fn the_default_config_is_valid() {
+        assert!(RawConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn an_empty_config_has_defaults() {
+        let c = parse("").unwrap().validate().unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("entrail-data"));
+        assert_eq!(c.commit_delay, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let text = r#"
+            version = 2
+            [log]
+            commit_delay_ms = 900
+            dedupe_horizon = "soon"
+            [archive]
+            zstd_level = 40
+            [archive.retention.NoSuchLogs]
+            days = 3
+            [[sources]]
+            type = "file"
+            id = "a"
+            paths = []
+            shape = "weird"
+            [[sinks]]
+            type = "file"
+            id = "a"
+            path = "out.jsonl"
+            categories = ["SignInLogs", "Bogus"]
+        "#;
+        let errors = parse(text).unwrap().validate().unwrap_err();
+        let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "version",
+                "log.commit_delay_ms",
+                "log.dedupe_horizon",
+                "archive.zstd_level",
+                "archive.retention.NoSuchLogs",
+                "sources[0].paths",
+                "sources[0].shape",
+                "sinks[0].id",
+                "sinks[0].categories[1]"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_place() {
+        let e = parse("[log]\nsegment_mb = 3\n").unwrap_err();
+        assert!(e.message.contains("segment_mb"), "{e}");
+    }
+}

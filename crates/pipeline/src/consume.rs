@@ -1,0 +1,83 @@
+//! Log consumers: the archive and the sinks, each reading from its own committed offset. An offset is
+//! committed only after the consumer made the batch durable (archive commit, sink acknowledgement).
+
+use crate::runtime::PipelineError;
+use model::{Record, codec};
+use sinks::Sink;
+use store::archive::Archive;
+use store::hub::Hub;
+
+/// The archive's consumer name in the log.
+pub(crate) const ARCHIVE_CONSUMER: &str = "archive";
+
+const BATCH_ENTRIES: usize = 8192;
+const BATCH_BYTES: usize = 64 << 20;
+
+/// What a consumer did in one drain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumeReport {
+    /// Offset the consumer started at.
+    pub from: u64,
+    /// Offset it reached (next to read).
+    pub to: u64,
+    /// Records delivered.
+    pub records: u64,
+}
+
+fn decode(offset: u64, bytes: &[u8]) -> Result<Record, PipelineError> {
+    codec::decode(bytes).map_err(|e| PipelineError::Entry { offset, message: e.to_string() })
+}
+
+/// Archives the log from the archive's own offset (kept in its manifest, atomically with its files) to the
+/// end, committing every batch.
+pub(crate) fn archive(hub: &Hub, archive: &mut Archive) -> Result<ConsumeReport, PipelineError> {
+    let log = hub.log();
+    let from = archive.next_offset().max(log.start_offset());
+    archive.skip_to(from);
+    let mut report = ConsumeReport { from, to: from, records: 0 };
+    let mut reader = log.reader(from);
+    loop {
+        let batch = reader.read_batch(BATCH_ENTRIES, BATCH_BYTES)?;
+        if batch.is_empty() {
+            break;
+        }
+        for (offset, bytes) in &batch {
+            archive.write(*offset, &decode(*offset, bytes)?)?;
+            report.records += 1;
+        }
+        if archive.uncommitted_rows() >= 1_000_000 {
+            report.to = archive.commit()?;
+            log.commit(ARCHIVE_CONSUMER, report.to)?;
+        }
+    }
+    report.to = archive.commit()?;
+    log.commit(ARCHIVE_CONSUMER, report.to)?;
+    Ok(report)
+}
+
+/// Feeds one sink from its committed offset to the end of the log, committing after each acknowledged batch.
+/// A failed batch stops the drain with the offset still before it: nothing is skipped.
+pub(crate) fn sink(hub: &Hub, sink: &mut dyn Sink) -> Result<ConsumeReport, PipelineError> {
+    let log = hub.log();
+    let from = log.committed(sink.id()).unwrap_or(0).max(log.start_offset());
+    let mut report = ConsumeReport { from, to: from, records: 0 };
+    let mut reader = log.reader(from);
+    loop {
+        let batch = reader.read_batch(BATCH_ENTRIES, BATCH_BYTES)?;
+        let Some(last) = batch.last().map(|(o, _)| *o) else {
+            break;
+        };
+        let mut records = Vec::with_capacity(batch.len());
+        for (offset, bytes) in &batch {
+            let r = decode(*offset, bytes)?;
+            if sink.accepts(r.category) {
+                records.push(r);
+            }
+        }
+        sink.send(&records).map_err(|source| PipelineError::Sink { id: sink.id().to_owned(), source })?;
+        report.records += records.len() as u64;
+        report.to = last + 1;
+        log.commit(sink.id(), report.to)?;
+    }
+    Ok(report)
+}

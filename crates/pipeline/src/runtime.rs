@@ -1,0 +1,198 @@
+//! The pipeline runtime: opens the hub, runs sources into it, and drives the consumers.
+
+use crate::config::{Config, SinkConfig, SourceConfig};
+use crate::consume::{self, ConsumeReport};
+use model::Record;
+use sinks::Sink;
+use sinks::file::{FileSink, FileSinkConfig};
+use sources::file::{FileSource, FileSourceConfig, Progress};
+use std::collections::HashMap;
+use store::archive::{Archive, ArchiveConfig, ArchiveError, RetentionPolicy};
+use store::hub::{Hub, HubConfig, HubError, IngestOutcome};
+use store::log::LogConfig;
+
+/// Pipeline failures, each naming the stage.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The hub (log, dedupe, quarantine) failed.
+    #[error(transparent)]
+    Hub(#[from] HubError),
+    /// A source failed.
+    #[error("source {id}")]
+    Source {
+        /// Source id.
+        id: String,
+        /// The cause.
+        #[source]
+        source: sources::SourceError,
+    },
+    /// The archive failed.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// A sink failed; its offset did not move past the failed batch.
+    #[error("sink {id}")]
+    Sink {
+        /// Sink id.
+        id: String,
+        /// The cause.
+        #[source]
+        source: sinks::SinkError,
+    },
+    /// A log entry could not be decoded.
+    #[error("log entry {offset}: {message}")]
+    Entry {
+        /// Offset.
+        offset: u64,
+        /// Why.
+        message: String,
+    },
+    /// The log failed while consuming.
+    #[error(transparent)]
+    Log(#[from] store::log::LogError),
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Files read.
+    pub files: usize,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Records decoded.
+    pub records: u64,
+    /// Totals of the hub's verdicts.
+    pub outcome: IngestOutcome,
+}
+
+/// One data directory's pipeline.
+pub struct Pipeline {
+    config: Config,
+    hub: Hub,
+}
+
+impl Pipeline {
+    /// Opens the data directory (creating it), recovering the log and the dedupe index.
+    pub fn open(config: Config) -> Result<Pipeline, PipelineError> {
+        let hub_config = HubConfig {
+            log: LogConfig {
+                segment_bytes: config.segment_bytes,
+                max_commit_delay: config.commit_delay,
+                ..LogConfig::default()
+            },
+            dedupe_horizon: config.dedupe_horizon,
+            ..HubConfig::default()
+        };
+        let hub = Hub::open(&config.data_dir, hub_config)?;
+        Ok(Pipeline { config, hub })
+    }
+
+    /// The validated config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The hub (log, dedupe index, quarantine).
+    pub fn hub(&mut self) -> &mut Hub {
+        &mut self.hub
+    }
+
+    /// Ingests already-decoded records (and rejected input) as one batch; returns when it is durable.
+    pub fn ingest(&mut self, records: Vec<Record>, rejected: Vec<model::Rejected>) -> Result<IngestOutcome, PipelineError> {
+        Ok(self.hub.ingest(records, rejected)?)
+    }
+
+    /// Reads a file source to its end, batch by batch; each batch is durable before the next is read.
+    pub fn import(&mut self, source: &FileSource, progress: Progress) -> Result<ImportReport, PipelineError> {
+        let now = chrono::Utc::now().timestamp_micros();
+        let mut report = ImportReport { files: source.files().len(), ..ImportReport::default() };
+        for batch in source.batches(now, progress.clone()) {
+            let batch = batch.map_err(|source| PipelineError::Source { id: "import".into(), source })?;
+            report.records += batch.records.len() as u64;
+            let o = self.hub.ingest(batch.records, batch.rejected)?;
+            report.outcome.appended += o.appended;
+            report.outcome.revisions += o.revisions;
+            report.outcome.duplicates += o.duplicates;
+            report.outcome.quarantined += o.quarantined;
+            tracing::debug!(position = %batch.position, appended = o.appended, "batch durable");
+        }
+        self.hub.checkpoint()?;
+        report.bytes = progress.bytes();
+        Ok(report)
+    }
+
+    /// Runs every configured source once to its end.
+    pub fn run_sources(&mut self, progress: Progress) -> Result<Vec<(String, ImportReport)>, PipelineError> {
+        let mut reports = Vec::new();
+        for s in self.config.sources.clone() {
+            match s {
+                SourceConfig::File { id, paths, category, shape } => {
+                    let mut cfg = FileSourceConfig::new(id.clone(), paths);
+                    cfg.category = category;
+                    cfg.shape = shape;
+                    let source =
+                        FileSource::new(cfg).map_err(|source| PipelineError::Source { id: id.clone(), source })?;
+                    reports.push((id, self.import(&source, progress.clone())?));
+                }
+            }
+        }
+        Ok(reports)
+    }
+
+    /// The archive's settings from the config.
+    pub fn archive_config(&self) -> ArchiveConfig {
+        let c = &self.config;
+        ArchiveConfig {
+            row_group_rows: c.row_group_rows,
+            zstd_level: c.zstd_level,
+            compact_below_bytes: c.compact_below_bytes,
+            default_retention_days: c.default_retention_days,
+            retention: c
+                .retention
+                .iter()
+                .map(|(cat, (days, legal_hold))| (*cat, RetentionPolicy { days: *days, legal_hold: *legal_hold }))
+                .collect::<HashMap<_, _>>(),
+            ..ArchiveConfig::default()
+        }
+    }
+
+    /// Opens the archive of this data directory.
+    pub fn open_archive(&self) -> Result<Archive, PipelineError> {
+        Ok(Archive::open(&self.config.data_dir.join("archive"), self.archive_config())?)
+    }
+
+    /// Moves everything in the log past the archive's offset into Parquet, then compacts small files and
+    /// applies retention.
+    pub fn archive(&mut self) -> Result<ConsumeReport, PipelineError> {
+        let mut archive = self.open_archive()?;
+        let report = consume::archive(&self.hub, &mut archive)?;
+        archive.compact()?;
+        archive.apply_retention(chrono::Utc::now())?;
+        Ok(report)
+    }
+
+    /// Feeds every configured sink from its committed offset to the end of the log.
+    pub fn drain_sinks(&mut self) -> Result<Vec<(String, ConsumeReport)>, PipelineError> {
+        let mut reports = Vec::new();
+        for s in self.config.sinks.clone() {
+            let mut sink: Box<dyn Sink> = match s {
+                SinkConfig::File { id, path, rotate_bytes, categories } => {
+                    Box::new(FileSink::new(FileSinkConfig { id, path, rotate_bytes, categories }))
+                }
+            };
+            let report = consume::sink(&self.hub, sink.as_mut())?;
+            reports.push((sink.id().to_owned(), report));
+        }
+        Ok(reports)
+    }
+
+    /// Deletes log segments every consumer (archive, sinks) and the dedupe index have passed.
+    pub fn trim_log(&mut self) -> Result<u64, PipelineError> {
+        self.hub.checkpoint()?;
+        let log = self.hub.log();
+        let mut min = log.committed(consume::ARCHIVE_CONSUMER).unwrap_or(0);
+        for s in &self.config.sinks {
+            min = min.min(log.committed(s.id()).unwrap_or(0));
+        }
+        Ok(log.truncate_before(min)?)
+    }
+}

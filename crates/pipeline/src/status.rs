@@ -1,0 +1,118 @@
+//! `entrail status`: per consumer its offset and lag, per category its counts and last event time, and the
+//! quarantine.
+
+use crate::consume::ARCHIVE_CONSUMER;
+use crate::runtime::{Pipeline, PipelineError};
+use serde::Serialize;
+
+/// One log consumer.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConsumerStatus {
+    /// Consumer name (`archive` or a sink id).
+    pub name: String,
+    /// Next offset it will read.
+    pub offset: u64,
+    /// Entries behind the end of the log.
+    pub lag: u64,
+}
+
+/// One category.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CategoryStatus {
+    /// Category name.
+    pub category: String,
+    /// Canonical table.
+    pub table: String,
+    /// Records appended to the log.
+    pub appended: u64,
+    /// Revisions among them.
+    pub revisions: u64,
+    /// Exact duplicates dropped.
+    pub duplicates: u64,
+    /// Rows in the archive.
+    pub archived_rows: u64,
+    /// Newest event time (RFC 3339).
+    pub last_event_time: Option<String>,
+    /// Items quarantined that looked like this category.
+    pub quarantined: u64,
+}
+
+/// Everything `entrail status` shows.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Status {
+    /// Log offsets: first retained and end.
+    pub log_start: u64,
+    /// End of the log (next offset to append).
+    pub log_end: u64,
+    /// Bytes of log segments on disk.
+    pub log_bytes: u64,
+    /// Keys in the dedupe index.
+    pub dedupe_keys: usize,
+    /// Consumers.
+    pub consumers: Vec<ConsumerStatus>,
+    /// Categories with any data.
+    pub categories: Vec<CategoryStatus>,
+    /// Open quarantine entries.
+    pub quarantine_open: usize,
+    /// Quarantine entries in all.
+    pub quarantine_total: usize,
+}
+
+impl Pipeline {
+    /// Collects the status of this data directory.
+    pub fn status(&mut self) -> Result<Status, PipelineError> {
+        let archive_rows: std::collections::HashMap<String, u64> = match self.open_archive() {
+            Ok(a) => a.stats().into_iter().map(|t| (t.table, t.rows)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "archive unavailable for status");
+                Default::default()
+            }
+        };
+        let sinks: Vec<String> = self.config().sinks.iter().map(|s| s.id().to_owned()).collect();
+        let hub = self.hub();
+        let log = hub.log().clone();
+        let end = log.end_offset();
+        let mut consumers: Vec<ConsumerStatus> = log
+            .consumers()
+            .into_iter()
+            .map(|(name, offset)| ConsumerStatus { name, offset, lag: end.saturating_sub(offset) })
+            .collect();
+        for name in std::iter::once(ARCHIVE_CONSUMER.to_owned()).chain(sinks) {
+            if !consumers.iter().any(|c| c.name == name) {
+                consumers.push(ConsumerStatus { name, offset: 0, lag: end });
+            }
+        }
+        consumers.sort_by(|a, b| a.name.cmp(&b.name));
+        let stats = hub.stats().clone();
+        let categories = model::Category::ALL
+            .iter()
+            .filter_map(|c| {
+                let s = stats.categories.get(c.name()).cloned().unwrap_or_default();
+                let rows = archive_rows.get(c.table()).copied().unwrap_or(0);
+                let quarantined = stats.quarantined.get(c.name()).copied().unwrap_or(0);
+                (s.appended + s.duplicates + rows + quarantined > 0).then(|| CategoryStatus {
+                    category: c.name().to_owned(),
+                    table: c.table().to_owned(),
+                    appended: s.appended,
+                    revisions: s.revisions,
+                    duplicates: s.duplicates,
+                    archived_rows: rows,
+                    last_event_time: s.last_event_time.map(model::format_micros),
+                    quarantined,
+                })
+            })
+            .collect();
+        let dedupe_keys = hub.dedupe_keys();
+        let q = hub.quarantine();
+        Ok(Status {
+            log_start: log.start_offset(),
+            log_end: end,
+            log_bytes: log.disk_bytes(),
+            dedupe_keys,
+            consumers,
+            categories,
+            quarantine_open: q.open_count(),
+            quarantine_total: q.entries().len(),
+        })
+    }
+}

@@ -1,0 +1,510 @@
+//! The streaming generator. Time is cut into one-minute slices; for each slice every enabled stream draws
+//! a Poisson number of events whose mean follows its daily/weekly curve (per home city for people-driven
+//! streams). Only lightweight schedule entries (time, seed) are kept; an event's JSON is built from its
+//! seed when it is emitted, so memory stays flat however many events a day holds. Rare categories are
+//! scheduled once per simulated day (at least one each), state categories (risky users, SPs, agents)
+//! cascade from their detections, and duplicates / republications wait in a queue ordered by delivery time.
+
+mod activity;
+mod audit;
+mod flow;
+mod graph_activity;
+mod network;
+mod office;
+mod provisioning;
+mod resource;
+mod risk;
+mod signin;
+mod streams;
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeSet, BinaryHeap};
+
+use chrono::{DateTime, Utc};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Map, Value};
+
+use crate::catalog::{CITIES, City, FOREIGN, HOSTILE_PREFIXES};
+use crate::category::Category;
+use crate::config::TenantConfig;
+use crate::tenant::{Tenant, User};
+use crate::truth::GroundTruth;
+use crate::util::{add_ticks, hit_p, mix2, mix3, pick, poisson};
+use crate::{EventKind, SimEvent};
+pub(crate) use streams::Stream;
+use streams::{Sched, StreamPlan};
+
+const TICKS_PER_SEC: i64 = 10_000_000;
+const TICKS_PER_MIN: i64 = 60 * TICKS_PER_SEC;
+const SALT_DUP: u64 = 0xD0B1;
+const SALT_REPUB: u64 = 0x2E9B;
+const SALT_LATENCY: u64 = 0x1A7E;
+
+/// What a family builder returns.
+pub(crate) struct Built {
+    pub(crate) time: DateTime<Utc>,
+    pub(crate) graph: Value,
+    pub(crate) envelope: Option<Map<String, Value>>,
+}
+
+impl Built {
+    /// An Entra record: the envelope is derived at render time.
+    pub(crate) fn entra(time: DateTime<Utc>, graph: Value) -> Built {
+        Built {
+            time,
+            graph,
+            envelope: None,
+        }
+    }
+}
+
+/// The map inside an object value (empty for anything else).
+pub(crate) fn into_map(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Everything a family builder may read.
+pub(crate) struct Ctx<'a> {
+    pub(crate) tenant: &'a Tenant,
+    /// When the record is produced (scheduled time).
+    pub(crate) at: DateTime<Utc>,
+    /// Stream-specific slot: home-city index, NSG index, remote-network index…
+    pub(crate) slot: u32,
+    /// The record seed.
+    pub(crate) seed: u64,
+    /// Build the first, incomplete version of a record that will be republished.
+    pub(crate) partial: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// A fresh RNG for this record.
+    pub(crate) fn rng(&self) -> SmallRng {
+        SmallRng::seed_from_u64(self.seed)
+    }
+
+    /// Any enabled user of the tenant.
+    pub(crate) fn any_user(&self, rng: &mut SmallRng) -> &'a User {
+        let t = self.tenant;
+        for _ in 0..8 {
+            let u = &t.users[rng.random_range(0..t.users.len())];
+            if u.enabled {
+                return u;
+            }
+        }
+        &t.users[0]
+    }
+
+    /// A user living in the slot's city (any user if that city is empty); prefers enabled accounts.
+    pub(crate) fn user(&self, rng: &mut SmallRng) -> &'a User {
+        let t = self.tenant;
+        let list = t.by_city.get(self.slot as usize).filter(|l| !l.is_empty());
+        for _ in 0..4 {
+            let i = match list {
+                Some(l) => *pick(rng, l) as usize,
+                None => rng.random_range(0..t.users.len()),
+            };
+            let u = &t.users[i];
+            if u.enabled {
+                return u;
+            }
+        }
+        &t.users[rng.random_range(0..t.users.len())]
+    }
+}
+
+/// Where a sign-in or request comes from.
+pub(crate) struct Origin {
+    pub(crate) ip: String,
+    pub(crate) city: &'static City,
+    pub(crate) hostile: bool,
+}
+
+/// The network origin of a user's activity: office, home, phone, travel or (rarely, `hostile_p`) an attacker.
+pub(crate) fn origin(rng: &mut SmallRng, tenant: &Tenant, user: &User, hostile_p: f64) -> Origin {
+    let home = &CITIES[user.home_city];
+    if rng.random_bool(hostile_p) {
+        let [a, b, c] = *pick(rng, HOSTILE_PREFIXES);
+        return Origin {
+            ip: format!("{a}.{b}.{c}.{}", rng.random_range(2..250u8)),
+            city: pick(rng, FOREIGN),
+            hostile: true,
+        };
+    }
+    let _ = tenant;
+    match rng.random_range(0..100) {
+        0..=44 => Origin {
+            ip: office_ip(user.home_city, rng),
+            city: home,
+            hostile: false,
+        },
+        45..=74 => Origin {
+            ip: user.home_ip.clone(),
+            city: home,
+            hostile: false,
+        },
+        75..=92 => Origin {
+            ip: user.mobile_ip.clone(),
+            city: home,
+            hostile: false,
+        },
+        _ => {
+            let city = pick(rng, CITIES);
+            let [a, b] = city.ip_prefix;
+            Origin {
+                ip: format!(
+                    "{a}.{b}.{}.{}",
+                    rng.random_range(0..=255u8),
+                    rng.random_range(1..=254u8)
+                ),
+                city,
+                hostile: false,
+            }
+        }
+    }
+}
+
+/// Office egress address of a city (documentation ranges, RFC 5737).
+pub(crate) fn office_ip(city: usize, rng: &mut SmallRng) -> String {
+    if rng.random_bool(0.5) {
+        format!("203.0.113.{}", 10 + city)
+    } else {
+        format!("198.51.100.{}", 10 + city)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Pending {
+    at: i64,
+    seed: u64,
+    stream: Stream,
+    slot: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Delayed {
+    emit_at: i64,
+    order: u64,
+    pending: Pending,
+    kind: EventKind,
+    partial: bool,
+}
+
+impl PartialEq for Delayed {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Delayed {}
+impl PartialOrd for Delayed {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Delayed {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.emit_at, self.order).cmp(&(other.emit_at, other.order))
+    }
+}
+
+/// Streams [`SimEvent`]s for a tenant. Iterate it; read [`Generator::truth`] afterwards (use `by_ref()`).
+pub struct Generator<'a> {
+    tenant: &'a Tenant,
+    cfg: TenantConfig,
+    plans: Vec<StreamPlan>,
+    emit: BTreeSet<Category>,
+    minute: i64,
+    total_minutes: i64,
+    pending: Vec<Pending>,
+    pos: usize,
+    scheduled: BinaryHeap<Reverse<Pending>>,
+    delayed: BinaryHeap<Reverse<Delayed>>,
+    order: u64,
+    truth: Option<GroundTruth>,
+}
+
+impl<'a> Generator<'a> {
+    /// A generator of every category over the configured window, collecting ground truth.
+    pub fn new(tenant: &'a Tenant, cfg: &TenantConfig) -> Generator<'a> {
+        let mut g = Generator {
+            tenant,
+            cfg: cfg.clone(),
+            plans: Vec::new(),
+            emit: Category::ALL.iter().copied().collect(),
+            minute: 0,
+            total_minutes: i64::from(cfg.days) * 1440,
+            pending: Vec::new(),
+            pos: 0,
+            scheduled: BinaryHeap::new(),
+            delayed: BinaryHeap::new(),
+            order: 0,
+            truth: Some(GroundTruth::default()),
+        };
+        g.plans = streams::plan(tenant, cfg, &g.emit);
+        g
+    }
+
+    /// A generator of the five sign-in categories only (for benchmarks), without ground truth.
+    pub fn sign_ins_only(tenant: &'a Tenant, cfg: &TenantConfig) -> Generator<'a> {
+        Generator::new(tenant, cfg)
+            .with_categories(Category::SIGN_INS)
+            .with_truth(false)
+    }
+
+    /// Restricts output to these categories. Skipped categories cost (almost) nothing.
+    pub fn with_categories(mut self, categories: &[Category]) -> Generator<'a> {
+        self.emit = categories.iter().copied().collect();
+        self.plans = streams::plan(self.tenant, &self.cfg, &self.emit);
+        self
+    }
+
+    /// Restricts output to these diagnostic-settings category names (unknown names are ignored).
+    pub fn with_category_names(self, names: &[&str]) -> Generator<'a> {
+        let cats: Vec<Category> = names
+            .iter()
+            .filter_map(|n| Category::from_name(n))
+            .collect();
+        self.with_categories(&cats)
+    }
+
+    /// Turns ground-truth collection on or off (off saves memory in benchmarks).
+    pub fn with_truth(mut self, on: bool) -> Generator<'a> {
+        self.truth = on.then(GroundTruth::default);
+        self
+    }
+
+    /// Ground truth of everything emitted so far (`None` when turned off).
+    pub fn truth(&self) -> Option<&GroundTruth> {
+        self.truth.as_ref()
+    }
+
+    /// Takes the ground truth out.
+    pub fn into_truth(self) -> Option<GroundTruth> {
+        self.truth
+    }
+
+    fn time_of(&self, ticks: i64) -> DateTime<Utc> {
+        add_ticks(self.cfg.start, ticks)
+    }
+
+    fn fill_minute(&mut self) {
+        let m = self.minute;
+        self.minute += 1;
+        self.pending.clear();
+        self.pos = 0;
+        let base = m * TICKS_PER_MIN;
+        let mid = self.time_of(base + 30 * TICKS_PER_SEC);
+        if m % 1440 == 0 {
+            self.schedule_day(m / 1440);
+        }
+        for (si, plan) in self.plans.iter().enumerate() {
+            let mut rng = SmallRng::seed_from_u64(mix3(self.cfg.seed, m as u64, si as u64));
+            let push = |rng: &mut SmallRng, slot: u32, pending: &mut Vec<Pending>| {
+                pending.push(Pending {
+                    at: base + rng.random_range(0..TICKS_PER_MIN),
+                    seed: rng.random(),
+                    stream: plan.stream,
+                    slot,
+                });
+            };
+            match &plan.sched {
+                Sched::PerCity {
+                    base_per_min,
+                    profile,
+                } => {
+                    for (c, b) in base_per_min.iter().enumerate() {
+                        if *b <= 0.0 {
+                            continue;
+                        }
+                        let lambda = b * profile.intensity(mid, CITIES[c].utc_offset_min);
+                        for _ in 0..poisson(&mut rng, lambda) {
+                            push(&mut rng, c as u32, &mut self.pending);
+                        }
+                    }
+                }
+                Sched::Flat {
+                    base_per_min,
+                    profile,
+                } => {
+                    let lambda = base_per_min * profile.intensity(mid, CITIES[0].utc_offset_min);
+                    for _ in 0..poisson(&mut rng, lambda) {
+                        push(&mut rng, 0, &mut self.pending);
+                    }
+                }
+                Sched::Periodic { every_min, count } => {
+                    if m % i64::from(*every_min) == 0 {
+                        for k in 0..*count {
+                            push(&mut rng, k, &mut self.pending);
+                        }
+                    }
+                }
+                Sched::Daily { .. } => {}
+            }
+        }
+        let end = base + TICKS_PER_MIN;
+        while let Some(Reverse(p)) = self.scheduled.peek() {
+            if p.at >= end {
+                break;
+            }
+            let p = *p;
+            self.scheduled.pop();
+            self.pending.push(p);
+        }
+        self.pending.sort_unstable();
+    }
+
+    fn schedule_day(&mut self, day: i64) {
+        let day_ticks = day * 1440 * TICKS_PER_MIN;
+        let total = self.total_minutes * TICKS_PER_MIN;
+        for (si, plan) in self.plans.iter().enumerate() {
+            let Sched::Daily { mean, profile } = &plan.sched else {
+                continue;
+            };
+            let (mean, profile) = (*mean, *profile);
+            let mut rng =
+                SmallRng::seed_from_u64(mix3(self.cfg.seed ^ 0xDA11, day as u64, si as u64));
+            let n = poisson(&mut rng, mean).max(1);
+            for _ in 0..n {
+                // Leave two hours for cascades (risky-state updates) before the day ends.
+                let mut minute = 0;
+                for _ in 0..64 {
+                    minute = rng.random_range(0..1320i64);
+                    let t = self.time_of(day_ticks + minute * TICKS_PER_MIN);
+                    if rng.random::<f64>() * profile.max()
+                        <= profile.intensity(t, CITIES[0].utc_offset_min)
+                    {
+                        break;
+                    }
+                }
+                let at = day_ticks + minute * TICKS_PER_MIN + rng.random_range(0..TICKS_PER_MIN);
+                if at < total {
+                    let slot = rng.random_range(0..CITIES.len() as u32);
+                    self.scheduled.push(Reverse(Pending {
+                        at,
+                        seed: rng.random(),
+                        stream: plan.stream,
+                        slot,
+                    }));
+                }
+            }
+        }
+    }
+
+    fn build(&self, p: &Pending, partial: bool) -> Built {
+        let ctx = Ctx {
+            tenant: self.tenant,
+            at: self.time_of(p.at),
+            slot: p.slot,
+            seed: p.seed,
+            partial,
+        };
+        streams::build(p.stream, &ctx)
+    }
+
+    fn push_delayed(&mut self, emit_at: i64, pending: Pending, kind: EventKind, partial: bool) {
+        self.order += 1;
+        self.delayed.push(Reverse(Delayed {
+            emit_at,
+            order: self.order,
+            pending,
+            kind,
+            partial,
+        }));
+    }
+
+    fn emit_original(&mut self, p: Pending) -> Option<SimEvent> {
+        let cat = p.stream.category();
+        if let Some((target, delay_min)) = p.stream.cascade() {
+            if self.emit.contains(&target.category()) {
+                let at = p.at + delay_min * TICKS_PER_MIN + (p.seed % 60) as i64 * TICKS_PER_SEC;
+                self.scheduled.push(Reverse(Pending {
+                    at,
+                    seed: p.seed,
+                    stream: target,
+                    slot: p.slot,
+                }));
+            }
+        }
+        if !self.emit.contains(&cat) {
+            return None;
+        }
+        let republish =
+            cat.id_field().is_some() && hit_p(p.seed, SALT_REPUB, self.cfg.republish_rate);
+        let latency =
+            20 * TICKS_PER_SEC + (mix2(p.seed, SALT_LATENCY) % (240 * TICKS_PER_SEC as u64)) as i64;
+        let built = self.build(&p, republish);
+        if hit_p(p.seed, SALT_DUP, self.cfg.duplicate_rate) {
+            let extra = (mix2(p.seed, SALT_DUP + 1) % (180 * TICKS_PER_SEC as u64)) as i64;
+            self.push_delayed(
+                p.at + latency + extra,
+                p,
+                EventKind::ExactDuplicate,
+                republish,
+            );
+        }
+        if republish {
+            let later = 5 * TICKS_PER_MIN
+                + (mix2(p.seed, SALT_REPUB + 1) % (115 * TICKS_PER_MIN as u64)) as i64;
+            self.push_delayed(p.at + latency + later, p, EventKind::Republished, false);
+        }
+        Some(self.finish(built, &p, EventKind::Original, self.time_of(p.at + latency)))
+    }
+
+    fn finish(
+        &mut self,
+        built: Built,
+        p: &Pending,
+        kind: EventKind,
+        received: DateTime<Utc>,
+    ) -> SimEvent {
+        let ev = SimEvent {
+            category: p.stream.category().name(),
+            time: built.time,
+            received,
+            graph: built.graph,
+            envelope: built.envelope,
+            kind,
+            seed: p.seed,
+        };
+        if let Some(truth) = self.truth.as_mut() {
+            truth.record(&ev);
+        }
+        ev
+    }
+}
+
+impl Iterator for Generator<'_> {
+    type Item = SimEvent;
+
+    fn next(&mut self) -> Option<SimEvent> {
+        loop {
+            while self.pos >= self.pending.len() && self.minute < self.total_minutes {
+                self.fill_minute();
+            }
+            let next_pending = self.pending.get(self.pos).map(|p| p.at);
+            let next_delayed = self.delayed.peek().map(|Reverse(d)| d.emit_at);
+            let take_delayed = match (next_pending, next_delayed) {
+                (None, None) => return None,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(p), Some(d)) => d <= p,
+            };
+            if take_delayed {
+                let Some(Reverse(d)) = self.delayed.pop() else {
+                    continue;
+                };
+                let built = self.build(&d.pending, d.partial);
+                let received = self.time_of(d.emit_at);
+                return Some(self.finish(built, &d.pending, d.kind, received));
+            }
+            let p = self.pending[self.pos];
+            self.pos += 1;
+            if let Some(ev) = self.emit_original(p) {
+                return Some(ev);
+            }
+        }
+    }
+}

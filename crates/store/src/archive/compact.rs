@@ -1,0 +1,247 @@
+//! Compaction: in each partition, files smaller than `compact_below_bytes` are merged into one,
+//! streaming batches from the inputs (memory bounded by one row group being written plus one
+//! batch being read). Inputs are verified against their manifest hash first.
+//!
+//! Order: merged files are written to `*.tmp`, fsynced and renamed; one manifest write then
+//! replaces the inputs by the outputs and records each merge in `deletions`; the inputs are
+//! deleted last. A crash before the manifest leaves an unlisted output (removed at open), after
+//! it unlisted inputs (removed at open): no row is ever lost or doubled.
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::path::PathBuf;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::file::{FileWriter, hash_file, hex128, sync_dir, writer_properties};
+use super::manifest::{DeletedFile, Deletion, DeletionReason, FileEntry};
+use super::{Archive, ArchiveError, arrow_schema};
+
+/// Rows per batch read from an input file.
+const READ_BATCH_ROWS: usize = 8192;
+
+/// What [`Archive::compact`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactionReport {
+    /// Partitions whose small files were merged.
+    pub partitions: usize,
+    /// Input files merged (and deleted).
+    pub files_merged: usize,
+    /// Files written.
+    pub files_written: usize,
+    /// Rows moved.
+    pub rows: u64,
+    /// Bytes of the inputs.
+    pub bytes_before: u64,
+    /// Bytes of the outputs.
+    pub bytes_after: u64,
+}
+
+/// One merge done and waiting for the manifest.
+struct Merge {
+    inputs: Vec<FileEntry>,
+    output: FileEntry,
+}
+
+impl Archive {
+    /// Merges, in every partition, the committed files smaller than
+    /// [`ArchiveConfig::compact_below_bytes`](super::ArchiveConfig::compact_below_bytes) into
+    /// one file (partitions with fewer than two such files are left alone; files written with
+    /// an older table schema are not merged). Uncommitted writes are not affected.
+    pub fn compact(&mut self) -> Result<CompactionReport, ArchiveError> {
+        self.usable()?;
+        self.guard(Self::compact_inner)
+    }
+
+    fn compact_inner(&mut self) -> Result<CompactionReport, ArchiveError> {
+        let mut groups: BTreeMap<(&str, &str), Vec<&FileEntry>> = BTreeMap::new();
+        for f in self.manifest.files.iter().filter(|f| f.bytes < self.cfg.compact_below_bytes) {
+            groups.entry((f.table.as_str(), f.day.as_str())).or_default().push(f);
+        }
+        let groups: Vec<Vec<FileEntry>> = groups
+            .into_values()
+            .filter(|files| files.len() >= 2)
+            .map(|files| files.into_iter().cloned().collect())
+            .collect();
+        let mut merges = Vec::new();
+        for files in groups {
+            if let Some(merge) = self.merge(files)? {
+                merges.push(merge);
+            }
+        }
+        let mut report = CompactionReport::default();
+        if merges.is_empty() {
+            return Ok(report);
+        }
+        let mut next = self.manifest.clone();
+        let generation = next.generation + 1;
+        let now = chrono::Utc::now().timestamp_micros();
+        let mut dirs = BTreeSet::new();
+        for m in &merges {
+            let gone: BTreeSet<&str> = m.inputs.iter().map(|f| f.path.as_str()).collect();
+            next.files.retain(|f| !gone.contains(f.path.as_str()));
+            next.files.push(FileEntry {
+                created_us: now,
+                ..m.output.clone()
+            });
+            let rows = m.inputs.iter().map(|f| f.rows).sum();
+            let bytes = m.inputs.iter().map(|f| f.bytes).sum();
+            next.deletions.push(Deletion {
+                table: m.output.table.clone(),
+                day: m.output.day.clone(),
+                files: m.inputs.iter().map(deleted_file).collect(),
+                rows,
+                bytes,
+                reason: DeletionReason::Compaction,
+                detail: format!("merged into {}", m.output.path),
+                time_us: now,
+                generation,
+            });
+            report.partitions += 1;
+            report.files_merged += m.inputs.len();
+            report.files_written += 1;
+            report.rows += rows;
+            report.bytes_before += bytes;
+            report.bytes_after += m.output.bytes;
+        }
+        self.store_manifest(next)?;
+        for m in &merges {
+            for f in &m.inputs {
+                let path = self.dir.join(&f.path);
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(ArchiveError::io(path, e)),
+                }
+                if let Some(parent) = path.parent() {
+                    dirs.insert(parent.to_path_buf());
+                }
+            }
+        }
+        for d in &dirs {
+            sync_dir(d)?;
+        }
+        Ok(report)
+    }
+
+    /// Merges `files` (one partition) into a new file, renamed into place but not yet listed.
+    /// `None` when fewer than two files have the current schema or the name is taken.
+    fn merge(&self, files: Vec<FileEntry>) -> Result<Option<Merge>, ArchiveError> {
+        let Some((table, day)) = files.first().map(|f| (f.table.clone(), f.day.clone())) else {
+            return Ok(None);
+        };
+        let Some(category) = Self::category_of(&table) else {
+            return Ok(None);
+        };
+        let schema = arrow_schema(category);
+        let mut inputs = Vec::new();
+        for f in files {
+            let path = self.dir.join(&f.path);
+            let (bytes, hash) = hash_file(&path)?;
+            if bytes != f.bytes || hex128(hash) != f.xxh3_128 {
+                return Err(ArchiveError::Mismatch {
+                    path,
+                    reason: format!("size {bytes} and xxh3 {} differ from the manifest", hex128(hash)),
+                });
+            }
+            let file = File::open(&path).map_err(|e| ArchiveError::io(&path, e))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| ArchiveError::parquet(&path, e))?;
+            if same_fields(reader.schema(), &schema) {
+                inputs.push((f, path, reader));
+            } else {
+                tracing::info!(file = %path.display(), "not compacting a file with an older table schema");
+            }
+        }
+        if inputs.len() < 2 {
+            return Ok(None);
+        }
+        inputs.sort_by_key(|(f, _, _)| (f.min_event_time_us, f.first_offset));
+        let sorted = inputs.iter().all(|(f, _, _)| f.sorted)
+            && inputs
+                .windows(2)
+                .all(|w| matches!(w, [(a, _, _), (b, _, _)] if a.max_event_time_us <= b.min_event_time_us));
+        let first_offset = inputs.iter().map(|(f, _, _)| f.first_offset).min().unwrap_or(0);
+        let last_offset = inputs.iter().map(|(f, _, _)| f.last_offset).max().unwrap_or(0);
+        let rel = format!("{table}/day={day}/part-{first_offset}-{last_offset}.parquet");
+        let out: PathBuf = self.dir.join(&rel);
+        if out.exists() || self.manifest.files.iter().any(|f| f.path == rel) {
+            tracing::warn!(file = %out.display(), "compaction output name is taken; partition skipped");
+            return Ok(None);
+        }
+        let tmp = self.dir.join(format!("{rel}.tmp"));
+        let props = writer_properties(&schema, self.cfg.row_group_rows, self.cfg.zstd_level, sorted)?;
+        let mut writer = FileWriter::create(&tmp, schema.clone(), props)?;
+        let mut entries = Vec::new();
+        let mut expected_rows = 0;
+        for (f, path, builder) in inputs {
+            let reader = builder
+                .with_batch_size(READ_BATCH_ROWS)
+                .build()
+                .map_err(|e| ArchiveError::parquet(&path, e))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| ArchiveError::Arrow {
+                    table: table.clone(),
+                    source: e,
+                })?;
+                let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(|e| {
+                    ArchiveError::Arrow {
+                        table: table.clone(),
+                        source: e,
+                    }
+                })?;
+                writer.write(&batch)?;
+            }
+            expected_rows += f.rows;
+            entries.push(f);
+        }
+        let summary = writer.finish()?;
+        if summary.rows != expected_rows {
+            return Err(ArchiveError::Mismatch {
+                path: tmp,
+                reason: format!("merged {} rows, the inputs list {expected_rows}", summary.rows),
+            });
+        }
+        fs::rename(&tmp, &out).map_err(|e| ArchiveError::io(&out, e))?;
+        if let Some(parent) = out.parent() {
+            sync_dir(parent)?;
+        }
+        Ok(Some(Merge {
+            output: FileEntry {
+                path: rel,
+                table,
+                day,
+                rows: summary.rows,
+                bytes: summary.bytes,
+                min_event_time_us: summary.min_event_time,
+                max_event_time_us: summary.max_event_time,
+                first_offset,
+                last_offset,
+                max_revision: summary.max_revision,
+                sorted,
+                xxh3_128: hex128(summary.xxh3),
+                created_us: 0,
+            },
+            inputs: entries,
+        }))
+    }
+}
+
+pub(crate) fn deleted_file(f: &FileEntry) -> DeletedFile {
+    DeletedFile {
+        path: f.path.clone(),
+        rows: f.rows,
+        bytes: f.bytes,
+        xxh3_128: f.xxh3_128.clone(),
+    }
+}
+
+/// Whether two schemas have the same column names and types, in order (metadata ignored).
+fn same_fields(a: &Schema, b: &Schema) -> bool {
+    a.fields().len() == b.fields().len()
+        && a
+            .fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+}

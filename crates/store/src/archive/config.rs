@@ -1,0 +1,113 @@
+//! Configuration of the Parquet archive (file sizes, compression, compaction, retention) and its
+//! validation (no I/O).
+use std::collections::HashMap;
+
+use model::Category;
+use serde::{Deserialize, Serialize};
+
+use super::ArchiveError;
+
+/// How long one category's partitions are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionPolicy {
+    /// Days a day partition is kept after the day ends; `None` keeps it forever. At least 1.
+    pub days: Option<u32>,
+    /// Legal hold: nothing of the category is deleted, whatever `days` says.
+    pub legal_hold: bool,
+}
+
+/// How the archive writes, compacts and expires Parquet files. Build with
+/// `ArchiveConfig::default()` and override fields; [`Archive::open`](super::Archive::open)
+/// validates it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// Rows per Parquet row group. Default 128 Ki.
+    pub row_group_rows: usize,
+    /// A partition (table, day) buffer holding this many rows is written out to a file.
+    /// Default 256 Ki.
+    pub flush_rows: usize,
+    /// A partition buffer holding about this many bytes of values is written out to a file.
+    /// Default 128 MiB.
+    pub flush_bytes: u64,
+    /// When all partition buffers together hold about this many bytes, the largest is written
+    /// out. Default 512 MiB, at least `flush_bytes`.
+    pub max_buffered_bytes: u64,
+    /// zstd level, 1..=22. Default 3.
+    pub zstd_level: i32,
+    /// Files smaller than this are merged by [`Archive::compact`](super::Archive::compact).
+    /// Default 64 MiB.
+    pub compact_below_bytes: u64,
+    /// Retention per category; categories not listed use `default_retention_days` without
+    /// legal hold.
+    pub retention: HashMap<Category, RetentionPolicy>,
+    /// Retention of categories not in `retention`, in days; `None` (the default) keeps forever.
+    pub default_retention_days: Option<u32>,
+}
+
+impl Default for ArchiveConfig {
+    fn default() -> Self {
+        Self {
+            row_group_rows: 128 * 1024,
+            flush_rows: 256 * 1024,
+            flush_bytes: 128 * 1024 * 1024,
+            max_buffered_bytes: 512 * 1024 * 1024,
+            zstd_level: 3,
+            compact_below_bytes: 64 * 1024 * 1024,
+            retention: HashMap::new(),
+            default_retention_days: None,
+        }
+    }
+}
+
+impl ArchiveConfig {
+    /// Checks every field and reports all problems at once in [`ArchiveError::Config`].
+    pub fn validate(&self) -> Result<(), ArchiveError> {
+        let mut problems = Vec::new();
+        if self.row_group_rows == 0 {
+            problems.push("row_group_rows: must be at least 1".to_owned());
+        }
+        if self.flush_rows == 0 {
+            problems.push("flush_rows: must be at least 1".to_owned());
+        }
+        if self.flush_bytes == 0 {
+            problems.push("flush_bytes: must be at least 1".to_owned());
+        }
+        if self.max_buffered_bytes < self.flush_bytes {
+            problems.push(format!(
+                "max_buffered_bytes: must be at least flush_bytes ({}), got {}",
+                self.flush_bytes, self.max_buffered_bytes
+            ));
+        }
+        if !(1..=22).contains(&self.zstd_level) {
+            problems.push(format!("zstd_level: must be 1..=22, got {}", self.zstd_level));
+        }
+        if self.default_retention_days == Some(0) {
+            problems.push("default_retention_days: must be at least 1 (or absent to keep forever)".to_owned());
+        }
+        let mut zero: Vec<_> = self
+            .retention
+            .iter()
+            .filter(|(_, p)| p.days == Some(0))
+            .map(|(c, _)| c.name())
+            .collect();
+        zero.sort_unstable();
+        for name in zero {
+            problems.push(format!("retention.{name}.days: must be at least 1 (or absent to keep forever)"));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ArchiveError::Config { problems })
+        }
+    }
+
+    /// The retention policy of `category`.
+    pub fn policy(&self, category: Category) -> RetentionPolicy {
+        self.retention.get(&category).copied().unwrap_or(RetentionPolicy {
+            days: self.default_retention_days,
+            legal_hold: false,
+        })
+    }
+}

@@ -1,0 +1,373 @@
+//! The Parquet archive: a log consumer that writes records into Hive-partitioned Parquet files,
+//! readable by DataFusion ([`crate::query`]), Spark, Trino and DuckDB.
+//!
+//! # Contract
+//! - [`Archive::write`] buffers a record read from log offset `offset` in its partition (table,
+//!   UTC day of the event time); offsets below [`Archive::next_offset`] plus what is buffered are
+//!   ignored, so replaying the log is harmless. A buffer past `flush_rows` / `flush_bytes` is
+//!   written to a `*.tmp` file.
+//! - [`Archive::commit`] makes everything written so far durable and records it atomically with
+//!   the consumer offset: remaining buffers go to `*.tmp` files, every file is fsynced, renamed,
+//!   its directories fsynced, then `_manifest.json` is replaced (see [`manifest`]). Nothing
+//!   written since the last commit is visible before that.
+//! - [`Archive::open`] deletes files the manifest does not list (a crash between rename and
+//!   manifest) and `*.tmp` files, and checks that every listed file exists with its size, so
+//!   re-consuming from [`Archive::next_offset`] never archives a record twice.
+//! - [`Archive::compact`] merges small files per partition; [`Archive::apply_retention`] deletes
+//!   expired partitions. Both commit through the manifest first and delete files after, and
+//!   record every deletion in the manifest.
+//! - One writer per directory (`_archive.lock`, an OS file lock). After a failed write, commit
+//!   or compaction the archive refuses work ([`ArchiveError::Failed`]) until reopened.
+//!
+//! # On disk
+//! ```text
+//! <dir>/_manifest.json                                  live files, next offset, deletions
+//! <dir>/_archive.lock                                   advisory lock, empty
+//! <dir>/<Table>/day=YYYY-MM-DD/part-<first>-<last>.parquet
+//! ```
+//! `<first>`/`<last>` are the smallest and largest log offsets in the file. Columns: see
+//! [`arrow_schema`]; rows are sorted by `_EventTime` within a flushed file.
+mod buffer;
+mod compact;
+mod config;
+mod error;
+mod file;
+pub mod manifest;
+mod recovery;
+mod retention;
+mod schema;
+
+#[cfg(test)]
+pub(crate) mod test_util;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use model::{Category, Record};
+
+pub use compact::CompactionReport;
+pub use config::{ArchiveConfig, RetentionPolicy};
+pub use error::{ArchiveError, ErrorKind};
+pub use manifest::{DeletedFile, Deletion, DeletionReason, FileEntry, Manifest};
+pub use recovery::RecoveryReport;
+pub use retention::{PlannedDeletion, RetentionReport};
+pub use schema::{DAY_COLUMN, EVENT_TIME_COLUMN, KEY_COLUMN, REVISION_COLUMN, arrow_schema, arrow_type};
+
+use buffer::{PartitionBuffer, day_of, day_string};
+use file::{FileWriter, sort_by_event_time, sync_dir, writer_properties};
+
+/// Name of the lock file inside the archive directory.
+const LOCK_FILE: &str = "_archive.lock";
+
+/// Per-table totals over the committed files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableStats {
+    /// Table name.
+    pub table: String,
+    /// Live files.
+    pub files: usize,
+    /// Rows in them.
+    pub rows: u64,
+    /// Bytes of them.
+    pub bytes: u64,
+    /// Day partitions.
+    pub days: usize,
+    /// Smallest `_EventTime` (microseconds), `None` without files.
+    pub min_event_time_us: Option<i64>,
+    /// Largest `_EventTime` (microseconds), `None` without files.
+    pub max_event_time_us: Option<i64>,
+}
+
+/// A file written to `*.tmp` and not yet committed.
+struct PendingFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    entry: FileEntry,
+}
+
+/// The Parquet archive in one directory; see the module docs.
+pub struct Archive {
+    dir: PathBuf,
+    cfg: ArchiveConfig,
+    manifest: Manifest,
+    buffers: BTreeMap<(Category, NaiveDate), PartitionBuffer>,
+    buffered_bytes: u64,
+    pending: Vec<PendingFile>,
+    /// The offset after everything written (buffered, pending or committed).
+    written_next: u64,
+    failed: bool,
+    recovery: RecoveryReport,
+    /// Held (with its OS lock) for the lifetime of the archive.
+    _lock: File,
+}
+
+impl Archive {
+    /// Opens (creating if needed) the archive in `dir`: validates `cfg`, takes the lock, reads
+    /// the manifest and removes files it does not list (see [`Archive::recovery`]).
+    pub fn open(dir: &Path, cfg: ArchiveConfig) -> Result<Archive, ArchiveError> {
+        cfg.validate()?;
+        fs::create_dir_all(dir).map_err(|e| ArchiveError::io(dir, e))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| ArchiveError::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(ArchiveError::Locked { dir: dir.to_path_buf() }),
+            Err(TryLockError::Error(e)) => return Err(ArchiveError::io(&lock_path, e)),
+        }
+        let manifest = Manifest::load(dir)?.unwrap_or_default();
+        let recovery = recovery::recover(dir, &manifest)?;
+        if !recovery.removed.is_empty() {
+            tracing::warn!(
+                dir = %dir.display(),
+                removed = recovery.removed.len(),
+                "removed archive files left by an interrupted commit"
+            );
+        }
+        Ok(Archive {
+            dir: dir.to_path_buf(),
+            cfg,
+            written_next: manifest.next_offset,
+            manifest,
+            buffers: BTreeMap::new(),
+            buffered_bytes: 0,
+            pending: Vec::new(),
+            failed: false,
+            recovery,
+            _lock: lock,
+        })
+    }
+
+    /// The archive directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ArchiveConfig {
+        &self.cfg
+    }
+
+    /// The committed manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// What [`Archive::open`] cleaned up.
+    pub fn recovery(&self) -> &RecoveryReport {
+        &self.recovery
+    }
+
+    /// The log offset to resume reading at: everything below it is committed.
+    pub fn next_offset(&self) -> u64 {
+        self.manifest.next_offset
+    }
+
+    /// Rows written but not yet committed.
+    pub fn uncommitted_rows(&self) -> u64 {
+        let buffered: usize = self.buffers.values().map(PartitionBuffer::rows).sum();
+        buffered as u64 + self.pending.iter().map(|p| p.entry.rows).sum::<u64>()
+    }
+
+    /// Buffers `record`, read from log `offset`. Offsets below the end of what was already
+    /// written are skipped (a replay). May write a full partition buffer to a `*.tmp` file.
+    pub fn write(&mut self, offset: u64, record: &Record) -> Result<(), ArchiveError> {
+        self.usable()?;
+        if offset < self.written_next {
+            return Ok(());
+        }
+        let key = (record.category, day_of(record));
+        let buffer = self
+            .buffers
+            .entry(key)
+            .or_insert_with(|| PartitionBuffer::new(key.0, key.1));
+        let before = buffer.bytes;
+        buffer.push(offset, record);
+        self.buffered_bytes += buffer.bytes - before;
+        let full = buffer.rows() >= self.cfg.flush_rows || buffer.bytes >= self.cfg.flush_bytes;
+        self.written_next = offset.saturating_add(1);
+        if full {
+            self.guard(|a| a.flush(key))?;
+        }
+        while self.buffered_bytes > self.cfg.max_buffered_bytes {
+            let Some(largest) = self.buffers.iter().max_by_key(|(_, b)| b.bytes).map(|(k, _)| *k) else {
+                break;
+            };
+            self.guard(|a| a.flush(largest))?;
+        }
+        Ok(())
+    }
+
+    /// Marks every offset below `next` as consumed without a record (entries the archive does
+    /// not store); takes effect at the next commit.
+    pub fn skip_to(&mut self, next: u64) {
+        self.written_next = self.written_next.max(next);
+    }
+
+    /// Makes everything written so far durable and records it, with the consumer offset, in
+    /// the manifest. Returns the new [`Archive::next_offset`].
+    pub fn commit(&mut self) -> Result<u64, ArchiveError> {
+        self.usable()?;
+        self.guard(Self::commit_inner)
+    }
+
+    fn commit_inner(&mut self) -> Result<u64, ArchiveError> {
+        self.publish_files()?;
+        if self.pending.is_empty() && self.written_next == self.manifest.next_offset {
+            return Ok(self.manifest.next_offset);
+        }
+        let mut next = self.manifest.clone();
+        let now = chrono::Utc::now().timestamp_micros();
+        for p in self.pending.drain(..) {
+            next.files.push(FileEntry { created_us: now, ..p.entry });
+        }
+        next.next_offset = self.written_next;
+        self.store_manifest(next)?;
+        Ok(self.manifest.next_offset)
+    }
+
+    /// The first half of a commit: flushes every buffer and renames every pending file into
+    /// place (fsyncing the directories), without recording them in the manifest.
+    pub(crate) fn publish_files(&mut self) -> Result<(), ArchiveError> {
+        let keys: Vec<_> = self.buffers.keys().copied().collect();
+        for key in keys {
+            self.flush(key)?;
+        }
+        let mut dirs = BTreeSet::new();
+        for p in &self.pending {
+            fs::rename(&p.tmp, &p.path).map_err(|e| ArchiveError::io(&p.path, e))?;
+            if let Some(day_dir) = p.path.parent() {
+                dirs.insert(day_dir.to_path_buf());
+                if let Some(table_dir) = day_dir.parent() {
+                    dirs.insert(table_dir.to_path_buf());
+                }
+            }
+        }
+        if !self.pending.is_empty() {
+            dirs.insert(self.dir.clone()); // new table directories
+        }
+        for d in &dirs {
+            sync_dir(d)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffer of `key` to a `*.tmp` file (sorted by event time) and queues it for
+    /// the next commit.
+    fn flush(&mut self, key: (Category, NaiveDate)) -> Result<(), ArchiveError> {
+        let Some(mut buffer) = self.buffers.remove(&key) else {
+            return Ok(());
+        };
+        self.buffered_bytes = self.buffered_bytes.saturating_sub(buffer.bytes);
+        if buffer.rows() == 0 {
+            return Ok(());
+        }
+        let table = buffer.category.table();
+        let arrow = |source| ArchiveError::Arrow {
+            table: table.to_owned(),
+            source,
+        };
+        let batch = buffer.finish().map_err(arrow)?;
+        let batch = sort_by_event_time(&batch).map_err(arrow)?;
+        let day = day_string(buffer.day);
+        let rel = format!("{table}/day={day}/part-{}-{}.parquet", buffer.first_offset, buffer.last_offset);
+        let path = self.dir.join(&rel);
+        let tmp = self.dir.join(format!("{rel}.tmp"));
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| ArchiveError::io(parent, e))?;
+        }
+        let schema = batch.schema();
+        let props = writer_properties(&schema, self.cfg.row_group_rows, self.cfg.zstd_level, true)?;
+        let mut writer = FileWriter::create(&tmp, schema, props)?;
+        writer.write(&batch)?;
+        let summary = writer.finish()?;
+        self.pending.push(PendingFile {
+            tmp,
+            path,
+            entry: FileEntry {
+                path: rel,
+                table: table.to_owned(),
+                day,
+                rows: summary.rows,
+                bytes: summary.bytes,
+                min_event_time_us: summary.min_event_time,
+                max_event_time_us: summary.max_event_time,
+                first_offset: buffer.first_offset,
+                last_offset: buffer.last_offset,
+                max_revision: summary.max_revision,
+                sorted: true,
+                xxh3_128: file::hex128(summary.xxh3),
+                created_us: 0,
+            },
+        });
+        Ok(())
+    }
+
+    /// Per-table totals over the committed files, for every table with files, sorted by name.
+    pub fn stats(&self) -> Vec<TableStats> {
+        let mut by_table: BTreeMap<&str, (TableStats, BTreeSet<&str>)> = BTreeMap::new();
+        for f in &self.manifest.files {
+            let (s, days) = by_table.entry(f.table.as_str()).or_insert_with(|| {
+                let stats = TableStats {
+                    table: f.table.clone(),
+                    files: 0,
+                    rows: 0,
+                    bytes: 0,
+                    days: 0,
+                    min_event_time_us: None,
+                    max_event_time_us: None,
+                };
+                (stats, BTreeSet::new())
+            });
+            s.files += 1;
+            s.rows += f.rows;
+            s.bytes += f.bytes;
+            days.insert(f.day.as_str());
+            s.min_event_time_us = Some(s.min_event_time_us.map_or(f.min_event_time_us, |m| m.min(f.min_event_time_us)));
+            s.max_event_time_us = Some(s.max_event_time_us.map_or(f.max_event_time_us, |m| m.max(f.max_event_time_us)));
+        }
+        by_table
+            .into_values()
+            .map(|(mut s, days)| {
+                s.days = days.len();
+                s
+            })
+            .collect()
+    }
+
+    /// Stores `next` as the manifest (generation + 1, sorted files) and adopts it.
+    fn store_manifest(&mut self, mut next: Manifest) -> Result<(), ArchiveError> {
+        next.generation = self.manifest.generation + 1;
+        next.updated_us = chrono::Utc::now().timestamp_micros();
+        next.files.sort_by(|a, b| a.path.cmp(&b.path));
+        next.store(&self.dir)?;
+        self.manifest = next;
+        Ok(())
+    }
+
+    fn usable(&self) -> Result<(), ArchiveError> {
+        if self.failed { Err(ArchiveError::Failed) } else { Ok(()) }
+    }
+
+    /// Runs `f`; on error the archive refuses further work until reopened.
+    fn guard<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, ArchiveError>) -> Result<T, ArchiveError> {
+        let result = f(self);
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    /// The category whose table is `table`.
+    fn category_of(table: &str) -> Option<Category> {
+        Category::ALL.iter().copied().find(|c| c.table() == table)
+    }
+}
