@@ -42,7 +42,11 @@ pub(crate) enum BenchCommand {
 
 pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
     match which {
-        BenchCommand::Ingest { records, dir, no_baseline } => ingest(*records, dir, *no_baseline),
+        BenchCommand::Ingest {
+            records,
+            dir,
+            no_baseline,
+        } => ingest(*records, dir, *no_baseline),
         BenchCommand::Query { records, dir, runs } => crate::bench_query::run(*records, dir, *runs),
     }
 }
@@ -78,8 +82,18 @@ pub(crate) fn peak_rss_mib() -> f64 {
 
 /// Writes `records` generated sign-ins (interactive and non-interactive) in the diagnostic shape, one per
 /// line (the Storage `PT1H.json` form DuckDB's read_json also reads). Returns bytes written.
-pub(crate) fn write_signins(path: &Path, records: u64, seed: u64, republish: bool) -> anyhow::Result<u64> {
-    let mut cfg = sim::TenantConfig { seed, users: 10_000, days: 3650, ..sim::TenantConfig::default() };
+pub(crate) fn write_signins(
+    path: &Path,
+    records: u64,
+    seed: u64,
+    republish: bool,
+) -> anyhow::Result<u64> {
+    let mut cfg = sim::TenantConfig {
+        seed,
+        users: 10_000,
+        days: 3650,
+        ..sim::TenantConfig::default()
+    };
     if !republish {
         cfg.duplicate_rate = 0.0;
         cfg.republish_rate = 0.0;
@@ -92,7 +106,9 @@ pub(crate) fn write_signins(path: &Path, records: u64, seed: u64, republish: boo
         if n >= records {
             break;
         }
-        let Some(v) = sim::render(&event, sim::Shape::Diagnostic, cfg.quirks, &tenant) else { continue };
+        let Some(v) = sim::render(&event, sim::Shape::Diagnostic, cfg.quirks, &tenant) else {
+            continue;
+        };
         let line = serde_json::to_vec(&v)?;
         out.write_all(&line)?;
         out.write_all(b"\n")?;
@@ -112,16 +128,26 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
     }
     std::fs::create_dir_all(dir)?;
     let input = dir.join("signins.json");
-    output::line(&format!("generating {records} diagnostic-shape sign-ins into {} ...", input.display()));
+    output::line(&format!(
+        "generating {records} diagnostic-shape sign-ins into {} ...",
+        input.display()
+    ));
     let input_bytes = write_signins(&input, records, 7, true)?;
     let mib = input_bytes as f64 / (1024.0 * 1024.0);
-    output::line(&format!("input: {} ({} bytes/record)", output::bytes(input_bytes), input_bytes / records.max(1)));
+    output::line(&format!(
+        "input: {} ({} bytes/record)",
+        output::bytes(input_bytes),
+        input_bytes / records.max(1)
+    ));
 
     let mut raw = RawConfig::default();
     raw.data_dir = Some(dir.join("data"));
     let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
-    let source = FileSource::new(FileSourceConfig::new("bench", vec![input.display().to_string()]))?;
+    let source = FileSource::new(FileSourceConfig::new(
+        "bench",
+        vec![input.display().to_string()],
+    ))?;
     let cpu0 = cpu_seconds();
     let wall0 = Instant::now();
     let report = pipeline.import(&source, Progress::default())?;
@@ -129,7 +155,12 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
     let archived = pipeline.archive()?;
     let cpu = cpu_seconds() - cpu0;
     let wall = wall0.elapsed().as_secs_f64();
-    let archive_bytes: u64 = pipeline.open_archive()?.stats().iter().map(|t| t.bytes).sum();
+    let archive_bytes: u64 = pipeline
+        .open_archive()?
+        .stats()
+        .iter()
+        .map(|t| t.bytes)
+        .sum();
     let rate = mib / cpu.max(1e-9);
     output::line(&format!(
         "entrail: {} records appended, {} archived; CPU {cpu:.2} s (decode+dedupe+append {cpu_ingest:.2} s, Parquet {:.2} s), wall {wall:.2} s",
@@ -137,8 +168,12 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
         archived.records,
         cpu - cpu_ingest
     ));
-    output::line(&format!("entrail: {rate:.1} MiB per CPU-second; archive {} = 1/{:.1} of the input; peak RSS {:.0} MiB",
-        output::bytes(archive_bytes), input_bytes as f64 / archive_bytes.max(1) as f64, peak_rss_mib()));
+    output::line(&format!(
+        "entrail: {rate:.1} MiB per CPU-second; archive {} = 1/{:.1} of the input; peak RSS {:.0} MiB",
+        output::bytes(archive_bytes),
+        input_bytes as f64 / archive_bytes.max(1) as f64,
+        peak_rss_mib()
+    ));
     if no_baseline {
         return Ok(ExitCode::SUCCESS);
     }
@@ -150,9 +185,13 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
         .output()
         .with_context(|| format!("running {}", script.display()))?;
     if !out.status.success() {
-        bail!("DuckDB baseline failed (pip install duckdb): {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "DuckDB baseline failed (pip install duckdb): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("DuckDB baseline output")?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("DuckDB baseline output")?;
     let duck_cpu = v["cpu_seconds"].as_f64().unwrap_or(f64::NAN);
     let duck_rate = mib / duck_cpu;
     let duck_bytes = v["parquet_bytes"].as_u64().unwrap_or(0);
@@ -161,6 +200,9 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
         v["version"].as_str().unwrap_or("?"),
         input_bytes as f64 / duck_bytes.max(1) as f64
     ));
-    output::line(&format!("ratio: entrail {:.2}x DuckDB (MiB per CPU-second)", rate / duck_rate));
+    output::line(&format!(
+        "ratio: entrail {:.2}x DuckDB (MiB per CPU-second)",
+        rate / duck_rate
+    ));
     Ok(ExitCode::SUCCESS)
 }

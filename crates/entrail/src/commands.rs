@@ -16,34 +16,62 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init { ref path, force } => init(path, force),
         Command::Validate => validate(&cli),
         Command::Run { ref every } => run(&cli, every.as_deref()),
-        Command::Import { ref paths, ref category, ref shape, ref source, quiet } => {
+        Command::Import {
+            ref paths,
+            ref category,
+            ref shape,
+            ref source,
+            quiet,
+        } => {
             let mut pipeline = Pipeline::open(load_config(&cli)?)?;
-            import(&mut pipeline, paths.clone(), category.as_deref(), shape.as_deref(), source, quiet)?;
+            import(
+                &mut pipeline,
+                paths.clone(),
+                category.as_deref(),
+                shape.as_deref(),
+                source,
+                quiet,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Query { ref sql, format, all_revisions } => {
-            crate::query::run(&load_config(&cli)?.data_dir, sql, format, all_revisions)
-        }
+        Command::Query {
+            ref sql,
+            format,
+            all_revisions,
+        } => crate::query::run(&load_config(&cli)?.data_dir, sql, format, all_revisions),
         Command::Status { json } => status(&cli, json),
         Command::Quarantine { ref action } => quarantine(&cli, action),
-        Command::Demo { users, days, seed, ref dir } => crate::demo::run(users, days, seed, dir),
+        Command::Demo {
+            users,
+            days,
+            seed,
+            ref dir,
+        } => crate::demo::run(users, days, seed, dir),
         Command::Bench { ref which } => crate::bench::run(which),
     }
 }
 
 /// Loads and validates the config (file, then `--data-dir`). Config errors exit with code 2.
 pub(crate) fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    let path = cli.config.clone().or_else(|| Some(PathBuf::from("entrail.toml")).filter(|p| p.exists()));
+    let path = cli
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("entrail.toml")).filter(|p| p.exists()));
     let raw = match &path {
         Some(p) => {
-            let file = std::fs::File::open(p).with_context(|| format!("reading config {}", p.display()))?;
-            let bytes = model::limits::read_capped(file, 1 << 20).with_context(|| format!("reading config {}", p.display()))?;
-            let text = String::from_utf8(bytes).with_context(|| format!("config {} is not UTF-8", p.display()))?;
+            let file = std::fs::File::open(p)
+                .with_context(|| format!("reading config {}", p.display()))?;
+            let bytes = model::limits::read_capped(file, 1 << 20)
+                .with_context(|| format!("reading config {}", p.display()))?;
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("config {} is not UTF-8", p.display()))?;
             pipeline::config::parse(&text).map_err(|e| config_exit(p, vec![e]))?
         }
         None => pipeline::RawConfig::default(),
     };
-    let mut config = raw.validate().map_err(|errors| config_exit(path.as_deref().unwrap_or(Path::new("defaults")), errors))?;
+    let mut config = raw
+        .validate()
+        .map_err(|errors| config_exit(path.as_deref().unwrap_or(Path::new("defaults")), errors))?;
     if let Some(d) = &cli.data_dir {
         config.data_dir = d.clone();
     }
@@ -62,8 +90,12 @@ fn init(path: &Path, force: bool) -> anyhow::Result<ExitCode> {
     if path.exists() && !force {
         bail!("{} exists; use --force to overwrite", path.display());
     }
-    std::fs::write(path, pipeline::config::EXAMPLE_CONFIG).with_context(|| format!("writing {}", path.display()))?;
-    output::line(&format!("wrote {} (every key with its default; see docs/configuration.md)", path.display()));
+    std::fs::write(path, pipeline::config::EXAMPLE_CONFIG)
+        .with_context(|| format!("writing {}", path.display()))?;
+    output::line(&format!(
+        "wrote {} (every key with its default; see docs/configuration.md)",
+        path.display()
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -79,7 +111,10 @@ fn validate(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run(cli: &Cli, every: Option<&str>) -> anyhow::Result<ExitCode> {
-    let every = every.map(humantime::parse_duration).transpose().context("--every")?;
+    let every = every
+        .map(humantime::parse_duration)
+        .transpose()
+        .context("--every")?;
     let mut pipeline = Pipeline::open(load_config(cli)?)?;
     loop {
         for (id, r) in pipeline.run_sources(Progress::default())? {
@@ -89,9 +124,15 @@ fn run(cli: &Cli, every: Option<&str>) -> anyhow::Result<ExitCode> {
             ));
         }
         let a = pipeline.archive()?;
-        output::line(&format!("archive: {} records archived (offset {} -> {})", a.records, a.from, a.to));
+        output::line(&format!(
+            "archive: {} records archived (offset {} -> {})",
+            a.records, a.from, a.to
+        ));
         for (id, r) in pipeline.drain_sinks()? {
-            output::line(&format!("sink {id}: {} records delivered (offset {} -> {})", r.records, r.from, r.to));
+            output::line(&format!(
+                "sink {id}: {} records delivered (offset {} -> {})",
+                r.records, r.from, r.to
+            ));
         }
         pipeline.trim_log()?;
         match every {
@@ -112,14 +153,25 @@ pub(crate) fn import(
 ) -> anyhow::Result<pipeline::ImportReport> {
     let mut cfg = FileSourceConfig::new(source, paths);
     cfg.category = category
-        .map(|c| model::Category::from_name(c).with_context(|| format!("--category: unknown category {c:?}")))
+        .map(|c| {
+            model::Category::from_name(c)
+                .with_context(|| format!("--category: unknown category {c:?}"))
+        })
         .transpose()?;
     cfg.shape = shape
-        .map(|s| model::Shape::parse(s).with_context(|| format!("--shape: unknown shape {s:?} (graph, diagnostic, log_analytics)")))
+        .map(|s| {
+            model::Shape::parse(s).with_context(|| {
+                format!("--shape: unknown shape {s:?} (graph, diagnostic, log_analytics)")
+            })
+        })
         .transpose()?;
     let file_source = FileSource::new(cfg)?;
     let progress = Progress::default();
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(file_source.total_bytes()) };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(file_source.total_bytes())
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} importing [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -178,14 +230,30 @@ fn quarantine(cli: &Cli, action: &QuarantineAction) -> anyhow::Result<ExitCode> 
         }
         QuarantineAction::Show { id } => {
             let q = pipeline.hub().quarantine();
-            let e = q.get(*id).with_context(|| format!("no quarantine item {id}"))?;
+            let e = q
+                .get(*id)
+                .with_context(|| format!("no quarantine item {id}"))?;
             output::print_quarantine_entry(e);
         }
-        QuarantineAction::Retry { ids, category, shape } => {
-            let category = category.as_deref().map(|c| model::Category::from_name(c).with_context(|| format!("unknown category {c:?}"))).transpose()?;
-            let shape = shape.as_deref().map(|s| model::Shape::parse(s).with_context(|| format!("unknown shape {s:?}"))).transpose()?;
+        QuarantineAction::Retry {
+            ids,
+            category,
+            shape,
+        } => {
+            let category = category
+                .as_deref()
+                .map(|c| {
+                    model::Category::from_name(c).with_context(|| format!("unknown category {c:?}"))
+                })
+                .transpose()?;
+            let shape = shape
+                .as_deref()
+                .map(|s| model::Shape::parse(s).with_context(|| format!("unknown shape {s:?}")))
+                .transpose()?;
             let (ok, failed) = retry(&mut pipeline, ids, category, shape)?;
-            output::line(&format!("{ok} item(s) decoded and ingested, {failed} still failing"));
+            output::line(&format!(
+                "{ok} item(s) decoded and ingested, {failed} still failing"
+            ));
             if ok > 0 {
                 pipeline.archive()?;
             }
@@ -223,12 +291,19 @@ fn retry(
             source: e.rejected.position.source.clone(),
             location: e.rejected.position.location.clone(),
             ingest_time: now,
-            category: category.or_else(|| e.rejected.category.as_deref().and_then(model::Category::from_name)),
+            category: category.or_else(|| {
+                e.rejected
+                    .category
+                    .as_deref()
+                    .and_then(model::Category::from_name)
+            }),
             shape,
         };
         let decoded = std::str::from_utf8(&e.rejected.raw)
             .map_err(|err| format!("not UTF-8: {err}"))
-            .and_then(|text| model::normalize::decode_record(text, &cx).map_err(|err| err.to_string()));
+            .and_then(|text| {
+                model::normalize::decode_record(text, &cx).map_err(|err| err.to_string())
+            });
         match decoded {
             Ok(records) => {
                 pipeline.ingest(records, Vec::new())?;

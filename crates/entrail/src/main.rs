@@ -16,8 +16,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ENTRAIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if cli.verbose { "info" } else { "warn" })),
+            tracing_subscriber::EnvFilter::try_from_env("ENTRAIL_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(if cli.verbose { "info" } else { "warn" })
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

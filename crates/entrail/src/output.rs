@@ -19,7 +19,11 @@ pub(crate) fn bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
 }
 
 /// A table with our style.
@@ -40,10 +44,23 @@ pub(crate) fn print_status(s: &Status) {
     ));
     let mut t = table(&["consumer", "offset", "lag"]);
     for c in &s.consumers {
-        t.add_row(vec![c.name.clone(), c.offset.to_string(), c.lag.to_string()]);
+        t.add_row(vec![
+            c.name.clone(),
+            c.offset.to_string(),
+            c.lag.to_string(),
+        ]);
     }
     line(&t.to_string());
-    let mut t = table(&["category", "table", "appended", "revisions", "duplicates", "archived", "quarantined", "last event"]);
+    let mut t = table(&[
+        "category",
+        "table",
+        "appended",
+        "revisions",
+        "duplicates",
+        "archived",
+        "quarantined",
+        "last event",
+    ]);
     for c in &s.categories {
         t.add_row(vec![
             c.category.clone(),
@@ -57,13 +74,23 @@ pub(crate) fn print_status(s: &Status) {
         ]);
     }
     line(&t.to_string());
-    line(&format!("quarantine: {} open of {}", s.quarantine_open, s.quarantine_total));
+    line(&format!(
+        "quarantine: {} open of {}",
+        s.quarantine_open, s.quarantine_total
+    ));
 }
 
 fn preview(raw: &[u8], max: usize) -> String {
     let text = String::from_utf8_lossy(raw);
-    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if one_line.chars().count() > max { format!("{}…", one_line.chars().take(max).collect::<String>()) } else { one_line }
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() > max {
+        format!("{}…", one_line.chars().take(max).collect::<String>())
+    } else {
+        one_line
+    }
 }
 
 pub(crate) fn print_quarantine<'a>(entries: impl Iterator<Item = &'a Entry>) {
@@ -89,11 +116,18 @@ pub(crate) fn print_quarantine<'a>(entries: impl Iterator<Item = &'a Entry>) {
 }
 
 pub(crate) fn print_quarantine_entry(e: &Entry) {
-    line(&format!("id:        {}{}", e.id, if e.resolved { " (resolved)" } else { "" }));
+    line(&format!(
+        "id:        {}{}",
+        e.id,
+        if e.resolved { " (resolved)" } else { "" }
+    ));
     line(&format!("time:      {}", e.time));
     line(&format!("source:    {}", e.rejected.position.source));
     line(&format!("where:     {}", e.rejected.position));
-    line(&format!("category:  {}", e.rejected.category.as_deref().unwrap_or("-")));
+    line(&format!(
+        "category:  {}",
+        e.rejected.category.as_deref().unwrap_or("-")
+    ));
     line(&format!("reason:    {}", e.rejected.reason));
     line(&format!("raw ({} bytes):", e.rejected.raw.len()));
     line(&String::from_utf8_lossy(&e.rejected.raw));

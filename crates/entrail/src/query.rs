@@ -7,7 +7,12 @@ use std::process::ExitCode;
 use store::query::{QueryEngine, QueryOptions, format_table, write_csv, write_json_lines};
 
 /// Runs one statement and prints the result.
-pub(crate) fn run(data_dir: &Path, sql: &str, format: OutputFormat, all_revisions: bool) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(
+    data_dir: &Path,
+    sql: &str,
+    format: OutputFormat,
+    all_revisions: bool,
+) -> anyhow::Result<ExitCode> {
     let batches = block_on(sql_batches(data_dir, sql, all_revisions))??;
     match format {
         OutputFormat::Table => output::line(&format_table(&batches)?),
@@ -29,7 +34,10 @@ pub(crate) async fn sql_batches(
 ) -> Result<Vec<datafusion_batch::RecordBatch>, store::query::QueryError> {
     let engine = QueryEngine::with_options(
         &data_dir.join("archive"),
-        QueryOptions { all_revisions, ..QueryOptions::default() },
+        QueryOptions {
+            all_revisions,
+            ..QueryOptions::default()
+        },
     )?;
     engine.sql(sql).await
 }
@@ -41,6 +49,8 @@ pub(crate) mod datafusion_batch {
 
 /// Runs a future on a fresh Tokio runtime.
 pub(crate) fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     Ok(rt.block_on(f))
 }

@@ -198,7 +198,10 @@ impl Category {
         {
             return Some(*c);
         }
-        if ACTIVITY_CATEGORIES.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+        if ACTIVITY_CATEGORIES
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(name))
+        {
             return Some(Category::AzureActivity);
         }
         None
@@ -212,7 +215,10 @@ impl Category {
     /// Whether records of this category are state snapshots (risky users, SPs, agents), where the latest
     /// revision replaces the previous one.
     pub const fn is_state(self) -> bool {
-        matches!(self, Category::RiskyUsers | Category::RiskyServicePrincipals | Category::RiskyAgents)
+        matches!(
+            self,
+            Category::RiskyUsers | Category::RiskyServicePrincipals | Category::RiskyAgents
+        )
     }
 }
 
@@ -229,25 +235,46 @@ mod tests {
 
     #[test]
     fn names_and_tables_are_unique() {
-        let names: HashSet<_> = Category::ALL.iter().map(|c| c.name().to_ascii_lowercase()).collect();
-        let tables: HashSet<_> = Category::ALL.iter().map(|c| c.table().to_ascii_lowercase()).collect();
+        let names: HashSet<_> = Category::ALL
+            .iter()
+            .map(|c| c.name().to_ascii_lowercase())
+            .collect();
+        let tables: HashSet<_> = Category::ALL
+            .iter()
+            .map(|c| c.table().to_ascii_lowercase())
+            .collect();
         assert_eq!(names.len(), Category::ALL.len());
         assert_eq!(tables.len(), Category::ALL.len());
     }
 
     #[test]
     fn lookup_by_name_table_and_activity_category() {
-        assert_eq!(Category::from_name("signinlogs"), Some(Category::SignInLogs));
-        assert_eq!(Category::from_name("AADNonInteractiveUserSignInLogs"), Some(Category::NonInteractiveUserSignInLogs));
-        assert_eq!(Category::from_name("Administrative"), Some(Category::AzureActivity));
-        assert_eq!(Category::from_name("NetworkSecurityGroupFlowEvent"), Some(Category::NsgFlowLogs));
+        assert_eq!(
+            Category::from_name("signinlogs"),
+            Some(Category::SignInLogs)
+        );
+        assert_eq!(
+            Category::from_name("AADNonInteractiveUserSignInLogs"),
+            Some(Category::NonInteractiveUserSignInLogs)
+        );
+        assert_eq!(
+            Category::from_name("Administrative"),
+            Some(Category::AzureActivity)
+        );
+        assert_eq!(
+            Category::from_name("NetworkSecurityGroupFlowEvent"),
+            Some(Category::NsgFlowLogs)
+        );
         assert_eq!(Category::from_name("NoSuchThing"), None);
     }
 
     #[test]
     fn seed_001_required_categories() {
-        let required: Vec<_> =
-            Category::ALL.iter().filter(|c| c.requirement() == Requirement::Required).map(|c| c.name()).collect();
+        let required: Vec<_> = Category::ALL
+            .iter()
+            .filter(|c| c.requirement() == Requirement::Required)
+            .map(|c| c.name())
+            .collect();
         assert_eq!(
             required,
             [

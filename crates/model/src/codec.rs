@@ -6,9 +6,9 @@
 //! `column index, tag u8, payload`, then raw. Strings and counts are LEB128-prefixed. Only non-null values are
 //! written, by column index of the category's schema.
 
+use crate::Category;
 use crate::record::{Record, Shape, Value};
 use crate::schema::schema;
-use crate::Category;
 
 const VERSION: u8 = 1;
 
@@ -46,7 +46,10 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
         Shape::Diagnostic => 1,
         Shape::LogAnalytics => 2,
     });
-    put_varint(out, record.values.iter().filter(|v| !v.is_null()).count() as u64);
+    put_varint(
+        out,
+        record.values.iter().filter(|v| !v.is_null()).count() as u64,
+    );
     for (i, v) in record.values.iter().enumerate() {
         if v.is_null() {
             continue;
@@ -98,7 +101,8 @@ pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
         return Err(r.invalid(format!("unknown version {version}")));
     }
     let name = r.str()?;
-    let category = Category::from_name(name).ok_or_else(|| r.invalid(format!("unknown category {name:?}")))?;
+    let category =
+        Category::from_name(name).ok_or_else(|| r.invalid(format!("unknown category {name:?}")))?;
     let event_time = i64::from_le_bytes(r.array()?);
     let ingest_time = i64::from_le_bytes(r.array()?);
     let content_hash = u128::from_le_bytes(r.array()?);
@@ -117,7 +121,10 @@ pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
     for _ in 0..count {
         let index = usize::try_from(r.varint()?).unwrap_or(usize::MAX);
         if index >= columns {
-            return Err(r.invalid(format!("column {index} out of range for {}", category.table())));
+            return Err(r.invalid(format!(
+                "column {index} out of range for {}",
+                category.table()
+            )));
         }
         values[index] = match r.u8()? {
             1 => Value::String(r.str()?.to_owned()),
@@ -133,7 +140,18 @@ pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
     if r.at != bytes.len() {
         return Err(r.invalid(format!("{} trailing bytes", bytes.len() - r.at)));
     }
-    Ok(Record { category, event_time, ingest_time, key, content_hash, revision, source, shape, values, raw })
+    Ok(Record {
+        category,
+        event_time,
+        ingest_time,
+        key,
+        content_hash,
+        revision,
+        source,
+        shape,
+        values,
+        raw,
+    })
 }
 
 /// Reads only the fields the dedupe index needs (category, key, content hash, ingest time) without
@@ -144,7 +162,8 @@ pub fn decode_key(bytes: &[u8]) -> Result<(Category, String, u128, i64), CodecEr
         return Err(r.invalid("unknown version".into()));
     }
     let name = r.str()?;
-    let category = Category::from_name(name).ok_or_else(|| r.invalid(format!("unknown category {name:?}")))?;
+    let category =
+        Category::from_name(name).ok_or_else(|| r.invalid(format!("unknown category {name:?}")))?;
     let _event_time: [u8; 8] = r.array()?;
     let ingest_time = i64::from_le_bytes(r.array()?);
     let content_hash = u128::from_le_bytes(r.array()?);
@@ -208,10 +227,14 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Result<&'a str, CodecError> {
-        let len = usize::try_from(self.varint()?).map_err(|_| self.invalid("length too large".into()))?;
+        let len =
+            usize::try_from(self.varint()?).map_err(|_| self.invalid("length too large".into()))?;
         let at = self.at;
         let s = self.take(len)?;
-        std::str::from_utf8(s).map_err(|e| CodecError::Invalid { at, what: format!("invalid UTF-8: {e}") })
+        std::str::from_utf8(s).map_err(|e| CodecError::Invalid {
+            at,
+            what: format!("invalid UTF-8: {e}"),
+        })
     }
 }
 
@@ -241,7 +264,9 @@ mod tests {
             ".{0,20}".prop_map(Value::String),
             any::<bool>().prop_map(Value::Bool),
             any::<i64>().prop_map(Value::Int),
-            any::<f64>().prop_filter("NaN never equals itself", |f| !f.is_nan()).prop_map(Value::Real),
+            any::<f64>()
+                .prop_filter("NaN never equals itself", |f| !f.is_nan())
+                .prop_map(Value::Real),
             any::<i64>().prop_map(Value::DateTime),
             ".{0,20}".prop_map(Value::Dynamic),
         ]

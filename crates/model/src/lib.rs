@@ -9,7 +9,9 @@ pub mod record;
 pub mod schema;
 
 pub use category::{Category, Family, Requirement};
-pub use normalize::{DecodeContext, DecodeError, DecodeStream, Format, decode_record, decode_stream, detect_format};
+pub use normalize::{
+    DecodeContext, DecodeError, DecodeStream, Format, decode_record, decode_stream, detect_format,
+};
 pub use quarantine::{Position, Rejected};
 pub use record::{FieldLookup, Record, Shape, Value, format_micros};
 pub use schema::{ColumnType, TableSchema, schema};

@@ -40,6 +40,9 @@ mod tests {
     #[test]
     fn caps_reads() {
         assert_eq!(read_capped(&b"abc"[..], 3).unwrap(), b"abc");
-        assert!(matches!(read_capped(&b"abcd"[..], 3), Err(CappedReadError::TooLarge { cap: 3 })));
+        assert!(matches!(
+            read_capped(&b"abcd"[..], 3),
+            Err(CappedReadError::TooLarge { cap: 3 })
+        ));
     }
 }

@@ -1,8 +1,8 @@
 //! The canonical record: a category, its table's column values, the meta fields every record has, and the
 //! raw record as received.
 
-use crate::schema::{ColumnType, TableSchema, schema};
 use crate::Category;
+use crate::schema::{ColumnType, TableSchema, schema};
 use serde::{Deserialize, Serialize};
 
 /// The wire shape a record arrived in.
@@ -87,9 +87,12 @@ impl Value {
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) => serde_json::Value::from(*i),
-            Value::Real(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Value::Real(f) => serde_json::Number::from_f64(*f)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
             Value::DateTime(t) => serde_json::Value::String(format_micros(*t)),
-            Value::Dynamic(s) => serde_json::from_str(s).unwrap_or_else(|_| serde_json::Value::String(s.clone())),
+            Value::Dynamic(s) => {
+                serde_json::from_str(s).unwrap_or_else(|_| serde_json::Value::String(s.clone()))
+            }
         }
     }
 
@@ -110,8 +113,10 @@ impl Value {
 
 /// Formats microseconds since the epoch as RFC 3339 UTC with microseconds (`2024-01-02T03:04:05.123456Z`).
 pub fn format_micros(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map_or_else(|| micros.to_string(), |t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+    chrono::DateTime::from_timestamp_micros(micros).map_or_else(
+        || micros.to_string(),
+        |t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+    )
 }
 
 /// One canonical record.
@@ -147,7 +152,9 @@ impl Record {
 
     /// The value of a column by name (ASCII case ignored).
     pub fn get(&self, column: &str) -> Option<&Value> {
-        self.schema().index_of(column).and_then(|i| self.values.get(i))
+        self.schema()
+            .index_of(column)
+            .and_then(|i| self.values.get(i))
     }
 
     /// The canonical record as one JSON object: data columns that are not null, then the meta columns.
@@ -184,12 +191,17 @@ impl FieldLookup for Record {
         let (column, path) = field.split_once('.')?;
         let root = self.get(column)?.to_json();
         path.split('.').try_fold(root, |v, part| match v {
-            serde_json::Value::Object(m) => {
-                m.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)).map(|(_, v)| v.clone())
-            }
+            serde_json::Value::Object(m) => m
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(part))
+                .map(|(_, v)| v.clone()),
             serde_json::Value::String(s) => {
                 let parsed: serde_json::Value = serde_json::from_str(&s).ok()?;
-                parsed.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)).map(|(_, v)| v.clone())
+                parsed
+                    .as_object()?
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(part))
+                    .map(|(_, v)| v.clone())
             }
             _ => None,
         })
@@ -204,7 +216,8 @@ mod tests {
         let s = schema(Category::AuditLogs);
         let mut values = vec![Value::Null; s.columns.len()];
         values[s.index_of("OperationName").unwrap()] = Value::String("Add user".into());
-        values[s.index_of("InitiatedBy").unwrap()] = Value::Dynamic(r#"{"user":{"userPrincipalName":"a@b.c"}}"#.into());
+        values[s.index_of("InitiatedBy").unwrap()] =
+            Value::Dynamic(r#"{"user":{"userPrincipalName":"a@b.c"}}"#.into());
         Record {
             category: Category::AuditLogs,
             event_time: 1_700_000_000_000_000,
@@ -223,7 +236,10 @@ mod tests {
     fn lookup_columns_and_paths_ignoring_case() {
         let r = audit();
         assert_eq!(r.lookup("operationname"), Some("Add user".into()));
-        assert_eq!(r.lookup("InitiatedBy.User.UserPrincipalName"), Some("a@b.c".into()));
+        assert_eq!(
+            r.lookup("InitiatedBy.User.UserPrincipalName"),
+            Some("a@b.c".into())
+        );
         assert_eq!(r.lookup("Nope"), None);
         assert_eq!(r.lookup("Category"), None);
     }

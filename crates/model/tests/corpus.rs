@@ -12,6 +12,8 @@
 //! - OTRF `AADAuditEvents.json` (4 LA rows): AuditLogs, two rows sharing one `Id`.
 //! - OTRF `OfficeActivityEvents.json` (1 LA row): rejected, table `OfficeActivity` is not a category.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use model::{Category, DecodeContext, Format, Record, decode_record, decode_stream};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,11 +21,19 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
 fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata")
+        .join(rel)
 }
 
 fn cx(location: &str) -> DecodeContext {
-    DecodeContext { source: "corpus".into(), location: location.into(), ingest_time: 0, category: None, shape: None }
+    DecodeContext {
+        source: "corpus".into(),
+        location: location.into(),
+        ingest_time: 0,
+        category: None,
+        shape: None,
+    }
 }
 
 /// The category a Panther `log` object must decode to, or the text its rejection must contain.
@@ -35,10 +45,14 @@ fn expected(file: &str, log: &serde_json::Value) -> Result<Category, &'static st
             other => Category::from_name(other).ok_or("unexpected category in Azure.Audit"),
         },
         "Azure.MonitorActivity.tests.jsonl" => match cat {
-            "" | "StorageRead" | "StorageWrite" | "StorageDelete" => Ok(Category::ResourceDiagnostics),
+            "" | "StorageRead" | "StorageWrite" | "StorageDelete" => {
+                Ok(Category::ResourceDiagnostics)
+            }
             _ => Ok(Category::AzureActivity),
         },
-        "Microsoft365.Audit.AzureActiveDirectory.tests.jsonl" => Ok(Category::EnrichedOffice365AuditLogs),
+        "Microsoft365.Audit.AzureActiveDirectory.tests.jsonl" => {
+            Ok(Category::EnrichedOffice365AuditLogs)
+        }
         "MicrosoftGraph.SecurityAlertV2.tests.jsonl" => Err("Microsoft Graph security alert"),
         _ => Err("unknown file"),
     }
@@ -54,7 +68,8 @@ fn panther_logs_decode_to_their_categories() {
     ];
     let mut total = 0;
     for (file, count) in files {
-        let reader = BufReader::new(File::open(testdata(&format!("panther-tests/{file}"))).unwrap());
+        let reader =
+            BufReader::new(File::open(testdata(&format!("panther-tests/{file}"))).unwrap());
         let mut tally: BTreeMap<String, usize> = BTreeMap::new();
         let mut n = 0;
         for (i, line) in reader.lines().enumerate() {
@@ -66,7 +81,13 @@ fn panther_logs_decode_to_their_categories() {
             match (&want, &got) {
                 (Ok(c), Ok(recs)) => {
                     assert_eq!(recs.len(), 1, "{file}:{}", i + 1);
-                    assert_eq!(recs[0].category, *c, "{file}:{} {}", i + 1, test["test_name"]);
+                    assert_eq!(
+                        recs[0].category,
+                        *c,
+                        "{file}:{} {}",
+                        i + 1,
+                        test["test_name"]
+                    );
                     check_types(&recs[0]);
                     *tally.entry(c.name().to_owned()).or_default() += 1;
                 }
@@ -74,7 +95,12 @@ fn panther_logs_decode_to_their_categories() {
                     assert!(e.to_string().contains(reason), "{file}:{}: {e}", i + 1);
                     *tally.entry(format!("rejected: {e}")).or_default() += 1;
                 }
-                _ => panic!("{file}:{} {}: expected {want:?}, got {:?}", i + 1, test["test_name"], got.map(|r| r[0].category)),
+                _ => panic!(
+                    "{file}:{} {}: expected {want:?}, got {:?}",
+                    i + 1,
+                    test["test_name"],
+                    got.map(|r| r[0].category)
+                ),
             }
             n += 1;
         }
@@ -87,45 +113,87 @@ fn panther_logs_decode_to_their_categories() {
 
 fn check_types(r: &Record) {
     for (c, v) in r.schema().columns.iter().zip(&r.values) {
-        assert!(v.fits(c.ty), "{} {}: {:?} does not fit {:?}", r.category, c.name, v, c.ty);
+        assert!(
+            v.fits(c.ty),
+            "{} {}: {:?} does not fit {:?}",
+            r.category,
+            c.name,
+            v,
+            c.ty
+        );
     }
 }
 
 #[test]
 fn otrf_log_analytics_exports() {
     let path = testdata("otrf-security-datasets/AADAuditEvents.json");
-    let out: Vec<_> = decode_stream(BufReader::new(File::open(path).unwrap()), Format::JsonLines, cx("AADAuditEvents.json")).collect();
+    let out: Vec<_> = decode_stream(
+        BufReader::new(File::open(path).unwrap()),
+        Format::JsonLines,
+        cx("AADAuditEvents.json"),
+    )
+    .collect();
     assert_eq!(out.len(), 4);
-    let recs: Vec<Record> = out.into_iter().map(|r| r.unwrap_or_else(|e| panic!("{}: {}", e.position, e.reason))).collect();
+    let recs: Vec<Record> = out
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("{}: {}", e.position, e.reason)))
+        .collect();
     for r in &recs {
         assert_eq!(r.category, Category::AuditLogs);
         assert_eq!(r.shape, model::Shape::LogAnalytics);
         check_types(r);
         let initiated = r.get("InitiatedBy").and_then(|v| v.as_str()).unwrap();
-        assert!(initiated.starts_with("{\"user\":{\"displayName\":null,\"id\":"), "{initiated}");
-        assert_eq!(r.get("Category").and_then(|v| v.as_str()), Some("ApplicationManagement"));
+        assert!(
+            initiated.starts_with("{\"user\":{\"displayName\":null,\"id\":"),
+            "{initiated}"
+        );
+        assert_eq!(
+            r.get("Category").and_then(|v| v.as_str()),
+            Some("ApplicationManagement")
+        );
     }
     let ids: std::collections::BTreeSet<_> = recs.iter().map(|r| r.key.as_str()).collect();
-    println!("AADAuditEvents.json: 4 AuditLogs rows, {} distinct ids", ids.len());
+    println!(
+        "AADAuditEvents.json: 4 AuditLogs rows, {} distinct ids",
+        ids.len()
+    );
     assert_eq!(ids.len(), 3, "the export holds two rows with the same Id");
 
     let path = testdata("otrf-security-datasets/OfficeActivityEvents.json");
-    let out: Vec<_> = decode_stream(BufReader::new(File::open(path).unwrap()), Format::JsonLines, cx("OfficeActivityEvents.json")).collect();
+    let out: Vec<_> = decode_stream(
+        BufReader::new(File::open(path).unwrap()),
+        Format::JsonLines,
+        cx("OfficeActivityEvents.json"),
+    )
+    .collect();
     assert_eq!(out.len(), 1);
     let rej = out[0].as_ref().unwrap_err();
     assert_eq!(rej.position.at, "line 1");
-    assert!(rej.reason.starts_with("field Type: Log Analytics table \"OfficeActivity\" is not an entrail category"), "{}", rej.reason);
+    assert!(
+        rej.reason.starts_with(
+            "field Type: Log Analytics table \"OfficeActivity\" is not an entrail category"
+        ),
+        "{}",
+        rej.reason
+    );
     println!("OfficeActivityEvents.json: rejected: {}", rej.reason);
 }
 
 #[test]
 fn panther_time_spellings_parse() {
     // `time` "2025-01-15 14:20:35.456", createdDateTime "2023-07-26 22:58:30.983201900", lower-case envelope keys.
-    let reader = BufReader::new(File::open(testdata("panther-tests/Azure.Audit.tests.jsonl")).unwrap());
-    let line = reader.lines().find_map(|l| l.ok().filter(|l| l.contains("\"calleripaddress\""))).unwrap();
+    let reader =
+        BufReader::new(File::open(testdata("panther-tests/Azure.Audit.tests.jsonl")).unwrap());
+    let line = reader
+        .lines()
+        .find_map(|l| l.ok().filter(|l| l.contains("\"calleripaddress\"")))
+        .unwrap();
     let test: serde_json::Value = serde_json::from_str(&line).unwrap();
     let r = &decode_record(&test["log"].to_string(), &cx("panther")).unwrap()[0];
     assert!(r.event_time > 1_600_000_000_000_000);
-    assert_eq!(r.get("OperationName").and_then(|v| v.as_str()), Some("Sign-in activity"));
+    assert_eq!(
+        r.get("OperationName").and_then(|v| v.as_str()),
+        Some("Sign-in activity")
+    );
     assert!(r.get("ResultType").and_then(|v| v.as_str()).is_some());
 }

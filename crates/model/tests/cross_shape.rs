@@ -2,16 +2,32 @@
 //! shapes (Graph where an API exists, diagnostic record, Log Analytics row) gives the same category, key and
 //! content hash; republished (enriched) events get a new hash under the same key.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 use model::{DecodeContext, Record, decode_record};
 use sim::{EventKind, Generator, Shape, Tenant, TenantConfig};
 use std::collections::BTreeMap;
 
 pub(crate) fn config() -> TenantConfig {
-    TenantConfig { seed: 7, users: 40, days: 1, quirks: true, duplicate_rate: 0.0, republish_rate: 0.05, ..TenantConfig::default() }
+    TenantConfig {
+        seed: 7,
+        users: 40,
+        days: 1,
+        quirks: true,
+        duplicate_rate: 0.0,
+        republish_rate: 0.05,
+        ..TenantConfig::default()
+    }
 }
 
 fn cx() -> DecodeContext {
-    DecodeContext { source: "sim".into(), location: "mem".into(), ingest_time: 0, category: None, shape: None }
+    DecodeContext {
+        source: "sim".into(),
+        location: "mem".into(),
+        ingest_time: 0,
+        category: None,
+        shape: None,
+    }
 }
 
 fn decode(v: &serde_json::Value) -> Result<Vec<Record>, String> {
@@ -19,8 +35,13 @@ fn decode(v: &serde_json::Value) -> Result<Vec<Record>, String> {
 }
 
 /// (category, key, hash) of every record, in order.
-fn ids(recs: &[Record]) -> Vec<(String, String, u128)> {
-    recs.iter().map(|r| (r.category.name().to_owned(), r.key.clone(), r.content_hash)).collect()
+type Ids = Vec<(String, String, u128)>;
+
+/// The [`Ids`] of decoded records.
+fn ids(recs: &[Record]) -> Ids {
+    recs.iter()
+        .map(|r| (r.category.name().to_owned(), r.key.clone(), r.content_hash))
+        .collect()
 }
 
 /// Where the simulator renders shapes of one event inconsistently (reported to its owner), the difference is
@@ -30,9 +51,16 @@ fn ids(recs: &[Record]) -> Vec<(String, String, u128)> {
 ///   the shapes must agree.
 /// - Key Vault `AuditEvent`: the `AZKVAuditLogs` row's `TimeGenerated` is the receive time, not the record's
 ///   `time`; without an id the event time is part of the hash. Every column but `TimeGenerated` must agree.
-fn known_divergence(ev: &sim::SimEvent, a: Shape, b: Shape, tenant: &Tenant) -> Option<&'static str> {
+fn known_divergence(
+    ev: &sim::SimEvent,
+    a: Shape,
+    b: Shape,
+    tenant: &Tenant,
+) -> Option<&'static str> {
     let decoded = |s, quirks| {
-        sim::render(ev, s, quirks, tenant).and_then(|v| decode(&v).ok()).and_then(|mut r| (!r.is_empty()).then(|| r.remove(0)))
+        sim::render(ev, s, quirks, tenant)
+            .and_then(|v| decode(&v).ok())
+            .and_then(|mut r| (!r.is_empty()).then(|| r.remove(0)))
     };
     match ev.category {
         "AuditLogs" => {
@@ -42,9 +70,18 @@ fn known_divergence(ev: &sim::SimEvent, a: Shape, b: Shape, tenant: &Tenant) -> 
         }
         "AuditEvent" => {
             let (x, y) = (decoded(a, true)?, decoded(b, true)?);
-            let same = x.schema().columns.iter().zip(x.values.iter().zip(&y.values)).all(|(c, (p, q))| {
-                c.name == "TimeGenerated" || p == q || (c.name.starts_with("Resource") || c.name == "SubscriptionId") && p.as_str().map(str::to_ascii_lowercase) == q.as_str().map(str::to_ascii_lowercase)
-            });
+            let same = x
+                .schema()
+                .columns
+                .iter()
+                .zip(x.values.iter().zip(&y.values))
+                .all(|(c, (p, q))| {
+                    c.name == "TimeGenerated"
+                        || p == q
+                        || (c.name.starts_with("Resource") || c.name == "SubscriptionId")
+                            && p.as_str().map(str::to_ascii_lowercase)
+                                == q.as_str().map(str::to_ascii_lowercase)
+                });
             (same && x.event_time != y.event_time)
                 .then_some("AuditEvent: AZKVAuditLogs TimeGenerated is the receive time (all other columns agree)")
         }
@@ -54,8 +91,14 @@ fn known_divergence(ev: &sim::SimEvent, a: Shape, b: Shape, tenant: &Tenant) -> 
 
 /// The columns whose values differ between two shapes of one event (first record only).
 fn diff(ev: &sim::SimEvent, a: Shape, b: Shape, tenant: &Tenant) -> String {
-    let rec = |s| sim::render(ev, s, true, tenant).and_then(|v| decode(&v).ok()).and_then(|mut r| (!r.is_empty()).then(|| r.remove(0)));
-    let (Some(x), Some(y)) = (rec(a), rec(b)) else { return String::new() };
+    let rec = |s| {
+        sim::render(ev, s, true, tenant)
+            .and_then(|v| decode(&v).ok())
+            .and_then(|mut r| (!r.is_empty()).then(|| r.remove(0)))
+    };
+    let (Some(x), Some(y)) = (rec(a), rec(b)) else {
+        return String::new();
+    };
     let mut out = String::new();
     for ((c, va), vb) in x.schema().columns.iter().zip(&x.values).zip(&y.values) {
         if va != vb {
@@ -80,14 +123,21 @@ fn every_event_has_one_key_and_hash_in_every_shape() {
             continue;
         }
         entry.0 += 1;
-        let mut seen: Vec<(Shape, Vec<(String, String, u128)>)> = Vec::new();
+        let mut seen: Vec<(Shape, Ids)> = Vec::new();
         for shape in [Shape::Graph, Shape::Diagnostic, Shape::LogAnalytics] {
-            let Some(v) = sim::render(&ev, shape, true, &tenant) else { continue };
+            let Some(v) = sim::render(&ev, shape, true, &tenant) else {
+                continue;
+            };
             match decode(&v) {
                 Ok(recs) => {
                     for r in &recs {
                         for (c, val) in r.schema().columns.iter().zip(&r.values) {
-                            assert!(val.fits(c.ty), "{} {shape:?} {}: {val:?}", ev.category, c.name);
+                            assert!(
+                                val.fits(c.ty),
+                                "{} {shape:?} {}: {val:?}",
+                                ev.category,
+                                c.name
+                            );
                         }
                     }
                     seen.push((shape, ids(&recs)));
@@ -97,9 +147,15 @@ fn every_event_has_one_key_and_hash_in_every_shape() {
         }
         entry.1 += seen.len();
         if let Some((first_shape, first)) = seen.first() {
-            assert!(!first.is_empty(), "{} {first_shape:?}: no records", ev.category);
+            assert!(
+                !first.is_empty(),
+                "{} {first_shape:?}: no records",
+                ev.category
+            );
             for (shape, other) in &seen[1..] {
-                if other != first && let Some(why) = known_divergence(&ev, *first_shape, *shape, &tenant) {
+                if other != first
+                    && let Some(why) = known_divergence(&ev, *first_shape, *shape, &tenant)
+                {
                     *allowed.entry(why).or_default() += 1;
                 } else if other != first {
                     failures.push(format!(
@@ -135,7 +191,16 @@ fn every_event_has_one_key_and_hash_in_every_shape() {
     }
     failures.sort();
     failures.dedup_by(|a, b| a.split(':').next() == b.split(':').next());
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
-    assert_eq!(per_category.len(), sim::Category::ALL.len(), "every simulated category appears in one day");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        per_category.len(),
+        sim::Category::ALL.len(),
+        "every simulated category appears in one day"
+    );
     assert!(republished > 0);
 }

@@ -19,7 +19,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        ConfigError { path: path.into(), message: message.into() }
+        ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -209,24 +212,38 @@ impl SinkConfig {
 
 /// Parses a config file's text. Syntax errors and unknown keys are reported with their line.
 pub fn parse(text: &str) -> Result<RawConfig, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError::new("config", e.to_string().trim_end().to_owned()))
+    toml::from_str(text)
+        .map_err(|e| ConfigError::new("config", e.to_string().trim_end().to_owned()))
 }
 
 fn category(name: &str, path: &str, errors: &mut Vec<ConfigError>) -> Option<Category> {
     let c = Category::from_name(name);
     if c.is_none() {
         let known: Vec<_> = Category::ALL.iter().map(|c| c.name()).collect();
-        errors.push(ConfigError::new(path, format!("unknown category {name:?}; known: {}", known.join(", "))));
+        errors.push(ConfigError::new(
+            path,
+            format!("unknown category {name:?}; known: {}", known.join(", ")),
+        ));
     }
     c
 }
 
 fn valid_id(id: &str, path: &str, seen: &mut Vec<String>, errors: &mut Vec<ConfigError>) {
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
-        errors.push(ConfigError::new(path, format!("{id:?} must be non-empty letters, digits, '_', '-' or '.'")));
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
+        errors.push(ConfigError::new(
+            path,
+            format!("{id:?} must be non-empty letters, digits, '_', '-' or '.'"),
+        ));
     }
     if seen.iter().any(|s| s == id) {
-        errors.push(ConfigError::new(path, format!("{id:?} is used twice (source and sink ids must be unique)")));
+        errors.push(ConfigError::new(
+            path,
+            format!("{id:?} is used twice (source and sink ids must be unique)"),
+        ));
     }
     if ["archive", "import"].contains(&id) {
         errors.push(ConfigError::new(path, format!("{id:?} is reserved")));
@@ -239,57 +256,93 @@ impl RawConfig {
     pub fn validate(self) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
         if self.version != 1 {
-            errors.push(ConfigError::new("version", format!("must be 1, got {}", self.version)));
+            errors.push(ConfigError::new(
+                "version",
+                format!("must be 1, got {}", self.version),
+            ));
         }
         let segment_mib = self.log.segment_mib.unwrap_or(128);
         if !(1..=4096).contains(&segment_mib) {
-            errors.push(ConfigError::new("log.segment_mib", format!("must be 1..=4096, got {segment_mib}")));
+            errors.push(ConfigError::new(
+                "log.segment_mib",
+                format!("must be 1..=4096, got {segment_mib}"),
+            ));
         }
         let commit_delay_ms = self.log.commit_delay_ms.unwrap_or(5);
         if commit_delay_ms > 500 {
-            errors.push(ConfigError::new("log.commit_delay_ms", format!("must be at most 500, got {commit_delay_ms}")));
+            errors.push(ConfigError::new(
+                "log.commit_delay_ms",
+                format!("must be at most 500, got {commit_delay_ms}"),
+            ));
         }
-        let dedupe_horizon = match humantime::parse_duration(self.log.dedupe_horizon.as_deref().unwrap_or("72h")) {
-            Ok(d) if d >= Duration::from_secs(3600) => d,
-            Ok(d) => {
-                errors.push(ConfigError::new("log.dedupe_horizon", format!("must be at least 1h, got {d:?}")));
-                d
-            }
-            Err(e) => {
-                errors.push(ConfigError::new("log.dedupe_horizon", format!("not a duration: {e}")));
-                Duration::ZERO
-            }
-        };
+        let dedupe_horizon =
+            match humantime::parse_duration(self.log.dedupe_horizon.as_deref().unwrap_or("72h")) {
+                Ok(d) if d >= Duration::from_secs(3600) => d,
+                Ok(d) => {
+                    errors.push(ConfigError::new(
+                        "log.dedupe_horizon",
+                        format!("must be at least 1h, got {d:?}"),
+                    ));
+                    d
+                }
+                Err(e) => {
+                    errors.push(ConfigError::new(
+                        "log.dedupe_horizon",
+                        format!("not a duration: {e}"),
+                    ));
+                    Duration::ZERO
+                }
+            };
         let zstd_level = self.archive.zstd_level.unwrap_or(3);
         if !(1..=22).contains(&zstd_level) {
-            errors.push(ConfigError::new("archive.zstd_level", format!("must be 1..=22, got {zstd_level}")));
+            errors.push(ConfigError::new(
+                "archive.zstd_level",
+                format!("must be 1..=22, got {zstd_level}"),
+            ));
         }
         let row_group_rows = self.archive.row_group_rows.unwrap_or(131_072);
         if !(1024..=4_194_304).contains(&row_group_rows) {
-            errors.push(ConfigError::new("archive.row_group_rows", format!("must be 1024..=4194304, got {row_group_rows}")));
+            errors.push(ConfigError::new(
+                "archive.row_group_rows",
+                format!("must be 1024..=4194304, got {row_group_rows}"),
+            ));
         }
         let mut retention = BTreeMap::new();
         for (name, r) in &self.archive.retention {
             let path = format!("archive.retention.{name}");
             if let Some(c) = category(name, &path, &mut errors) {
                 if r.days == Some(0) {
-                    errors.push(ConfigError::new(format!("{path}.days"), "must be at least 1 (omit it to keep forever)"));
+                    errors.push(ConfigError::new(
+                        format!("{path}.days"),
+                        "must be at least 1 (omit it to keep forever)",
+                    ));
                 }
                 retention.insert(c, (r.days, r.legal_hold));
             }
         }
         if self.archive.default_retention_days == Some(0) {
-            errors.push(ConfigError::new("archive.default_retention_days", "must be at least 1 (omit it to keep forever)"));
+            errors.push(ConfigError::new(
+                "archive.default_retention_days",
+                "must be at least 1 (omit it to keep forever)",
+            ));
         }
         let mut ids = Vec::new();
         let mut sources = Vec::new();
         for (i, s) in self.sources.into_iter().enumerate() {
             match s {
-                RawSourceConfig::File { id, paths, category: cat, shape } => {
+                RawSourceConfig::File {
+                    id,
+                    paths,
+                    category: cat,
+                    shape,
+                } => {
                     let p = format!("sources[{i}]");
                     valid_id(&id, &format!("{p}.id"), &mut ids, &mut errors);
                     if paths.is_empty() {
-                        errors.push(ConfigError::new(format!("{p}.paths"), "must name at least one path or glob"));
+                        errors.push(ConfigError::new(
+                            format!("{p}.paths"),
+                            "must name at least one path or glob",
+                        ));
                     }
                     let cat = cat.and_then(|c| category(&c, &format!("{p}.category"), &mut errors));
                     let shape = shape.and_then(|s| {
@@ -297,19 +350,31 @@ impl RawConfig {
                         if parsed.is_none() {
                             errors.push(ConfigError::new(
                                 format!("{p}.shape"),
-                                format!("unknown shape {s:?}; use graph, diagnostic or log_analytics"),
+                                format!(
+                                    "unknown shape {s:?}; use graph, diagnostic or log_analytics"
+                                ),
                             ));
                         }
                         parsed
                     });
-                    sources.push(SourceConfig::File { id, paths, category: cat, shape });
+                    sources.push(SourceConfig::File {
+                        id,
+                        paths,
+                        category: cat,
+                        shape,
+                    });
                 }
             }
         }
         let mut sinks = Vec::new();
         for (i, s) in self.sinks.into_iter().enumerate() {
             match s {
-                RawSinkConfig::File { id, path, rotate_mib, categories } => {
+                RawSinkConfig::File {
+                    id,
+                    path,
+                    rotate_mib,
+                    categories,
+                } => {
                     let p = format!("sinks[{i}]");
                     valid_id(&id, &format!("{p}.id"), &mut ids, &mut errors);
                     if path.as_os_str().is_empty() {
@@ -317,14 +382,24 @@ impl RawConfig {
                     }
                     let rotate_mib = rotate_mib.unwrap_or(256);
                     if rotate_mib == 0 {
-                        errors.push(ConfigError::new(format!("{p}.rotate_mib"), "must be at least 1"));
+                        errors.push(ConfigError::new(
+                            format!("{p}.rotate_mib"),
+                            "must be at least 1",
+                        ));
                     }
                     let categories = categories
                         .iter()
                         .enumerate()
-                        .filter_map(|(j, c)| category(c, &format!("{p}.categories[{j}]"), &mut errors))
+                        .filter_map(|(j, c)| {
+                            category(c, &format!("{p}.categories[{j}]"), &mut errors)
+                        })
                         .collect();
-                    sinks.push(SinkConfig::File { id, path, rotate_bytes: rotate_mib * 1024 * 1024, categories });
+                    sinks.push(SinkConfig::File {
+                        id,
+                        path,
+                        rotate_bytes: rotate_mib * 1024 * 1024,
+                        categories,
+                    });
                 }
             }
         }
@@ -332,7 +407,9 @@ impl RawConfig {
             return Err(errors);
         }
         Ok(Config {
-            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("entrail-data")),
+            data_dir: self
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from("entrail-data")),
             segment_bytes: segment_mib * 1024 * 1024,
             commit_delay: Duration::from_millis(commit_delay_ms),
             dedupe_horizon,

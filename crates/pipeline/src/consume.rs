@@ -25,7 +25,10 @@ pub struct ConsumeReport {
 }
 
 fn decode(offset: u64, bytes: &[u8]) -> Result<Record, PipelineError> {
-    codec::decode(bytes).map_err(|e| PipelineError::Entry { offset, message: e.to_string() })
+    codec::decode(bytes).map_err(|e| PipelineError::Entry {
+        offset,
+        message: e.to_string(),
+    })
 }
 
 /// Archives the log from the archive's own offset (kept in its manifest, atomically with its files) to the
@@ -34,7 +37,11 @@ pub(crate) fn archive(hub: &Hub, archive: &mut Archive) -> Result<ConsumeReport,
     let log = hub.log();
     let from = archive.next_offset().max(log.start_offset());
     archive.skip_to(from);
-    let mut report = ConsumeReport { from, to: from, records: 0 };
+    let mut report = ConsumeReport {
+        from,
+        to: from,
+        records: 0,
+    };
     let mut reader = log.reader(from);
     loop {
         let batch = reader.read_batch(BATCH_ENTRIES, BATCH_BYTES)?;
@@ -59,8 +66,15 @@ pub(crate) fn archive(hub: &Hub, archive: &mut Archive) -> Result<ConsumeReport,
 /// A failed batch stops the drain with the offset still before it: nothing is skipped.
 pub(crate) fn sink(hub: &Hub, sink: &mut dyn Sink) -> Result<ConsumeReport, PipelineError> {
     let log = hub.log();
-    let from = log.committed(sink.id()).unwrap_or(0).max(log.start_offset());
-    let mut report = ConsumeReport { from, to: from, records: 0 };
+    let from = log
+        .committed(sink.id())
+        .unwrap_or(0)
+        .max(log.start_offset());
+    let mut report = ConsumeReport {
+        from,
+        to: from,
+        records: 0,
+    };
     let mut reader = log.reader(from);
     loop {
         let batch = reader.read_batch(BATCH_ENTRIES, BATCH_BYTES)?;
@@ -74,7 +88,10 @@ pub(crate) fn sink(hub: &Hub, sink: &mut dyn Sink) -> Result<ConsumeReport, Pipe
                 records.push(r);
             }
         }
-        sink.send(&records).map_err(|source| PipelineError::Sink { id: sink.id().to_owned(), source })?;
+        sink.send(&records).map_err(|source| PipelineError::Sink {
+            id: sink.id().to_owned(),
+            source,
+        })?;
         report.records += records.len() as u64;
         report.to = last + 1;
         log.commit(sink.id(), report.to)?;

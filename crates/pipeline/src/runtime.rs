@@ -97,16 +97,30 @@ impl Pipeline {
     }
 
     /// Ingests already-decoded records (and rejected input) as one batch; returns when it is durable.
-    pub fn ingest(&mut self, records: Vec<Record>, rejected: Vec<model::Rejected>) -> Result<IngestOutcome, PipelineError> {
+    pub fn ingest(
+        &mut self,
+        records: Vec<Record>,
+        rejected: Vec<model::Rejected>,
+    ) -> Result<IngestOutcome, PipelineError> {
         Ok(self.hub.ingest(records, rejected)?)
     }
 
     /// Reads a file source to its end, batch by batch; each batch is durable before the next is read.
-    pub fn import(&mut self, source: &FileSource, progress: Progress) -> Result<ImportReport, PipelineError> {
+    pub fn import(
+        &mut self,
+        source: &FileSource,
+        progress: Progress,
+    ) -> Result<ImportReport, PipelineError> {
         let now = chrono::Utc::now().timestamp_micros();
-        let mut report = ImportReport { files: source.files().len(), ..ImportReport::default() };
+        let mut report = ImportReport {
+            files: source.files().len(),
+            ..ImportReport::default()
+        };
         for batch in source.batches(now, progress.clone()) {
-            let batch = batch.map_err(|source| PipelineError::Source { id: "import".into(), source })?;
+            let batch = batch.map_err(|source| PipelineError::Source {
+                id: "import".into(),
+                source,
+            })?;
             report.records += batch.records.len() as u64;
             let o = self.hub.ingest(batch.records, batch.rejected)?;
             report.outcome.appended += o.appended;
@@ -121,16 +135,26 @@ impl Pipeline {
     }
 
     /// Runs every configured source once to its end.
-    pub fn run_sources(&mut self, progress: Progress) -> Result<Vec<(String, ImportReport)>, PipelineError> {
+    pub fn run_sources(
+        &mut self,
+        progress: Progress,
+    ) -> Result<Vec<(String, ImportReport)>, PipelineError> {
         let mut reports = Vec::new();
         for s in self.config.sources.clone() {
             match s {
-                SourceConfig::File { id, paths, category, shape } => {
+                SourceConfig::File {
+                    id,
+                    paths,
+                    category,
+                    shape,
+                } => {
                     let mut cfg = FileSourceConfig::new(id.clone(), paths);
                     cfg.category = category;
                     cfg.shape = shape;
-                    let source =
-                        FileSource::new(cfg).map_err(|source| PipelineError::Source { id: id.clone(), source })?;
+                    let source = FileSource::new(cfg).map_err(|source| PipelineError::Source {
+                        id: id.clone(),
+                        source,
+                    })?;
                     reports.push((id, self.import(&source, progress.clone())?));
                 }
             }
@@ -149,7 +173,15 @@ impl Pipeline {
             retention: c
                 .retention
                 .iter()
-                .map(|(cat, (days, legal_hold))| (*cat, RetentionPolicy { days: *days, legal_hold: *legal_hold }))
+                .map(|(cat, (days, legal_hold))| {
+                    (
+                        *cat,
+                        RetentionPolicy {
+                            days: *days,
+                            legal_hold: *legal_hold,
+                        },
+                    )
+                })
                 .collect::<HashMap<_, _>>(),
             ..ArchiveConfig::default()
         }
@@ -157,7 +189,10 @@ impl Pipeline {
 
     /// Opens the archive of this data directory.
     pub fn open_archive(&self) -> Result<Archive, PipelineError> {
-        Ok(Archive::open(&self.config.data_dir.join("archive"), self.archive_config())?)
+        Ok(Archive::open(
+            &self.config.data_dir.join("archive"),
+            self.archive_config(),
+        )?)
     }
 
     /// Moves everything in the log past the archive's offset into Parquet, then compacts small files and
@@ -175,9 +210,17 @@ impl Pipeline {
         let mut reports = Vec::new();
         for s in self.config.sinks.clone() {
             let mut sink: Box<dyn Sink> = match s {
-                SinkConfig::File { id, path, rotate_bytes, categories } => {
-                    Box::new(FileSink::new(FileSinkConfig { id, path, rotate_bytes, categories }))
-                }
+                SinkConfig::File {
+                    id,
+                    path,
+                    rotate_bytes,
+                    categories,
+                } => Box::new(FileSink::new(FileSinkConfig {
+                    id,
+                    path,
+                    rotate_bytes,
+                    categories,
+                })),
             };
             let report = consume::sink(&self.hub, sink.as_mut())?;
             reports.push((sink.id().to_owned(), report));

@@ -68,18 +68,31 @@ impl Pipeline {
                 Default::default()
             }
         };
-        let sinks: Vec<String> = self.config().sinks.iter().map(|s| s.id().to_owned()).collect();
+        let sinks: Vec<String> = self
+            .config()
+            .sinks
+            .iter()
+            .map(|s| s.id().to_owned())
+            .collect();
         let hub = self.hub();
         let log = hub.log().clone();
         let end = log.end_offset();
         let mut consumers: Vec<ConsumerStatus> = log
             .consumers()
             .into_iter()
-            .map(|(name, offset)| ConsumerStatus { name, offset, lag: end.saturating_sub(offset) })
+            .map(|(name, offset)| ConsumerStatus {
+                name,
+                offset,
+                lag: end.saturating_sub(offset),
+            })
             .collect();
         for name in std::iter::once(ARCHIVE_CONSUMER.to_owned()).chain(sinks) {
             if !consumers.iter().any(|c| c.name == name) {
-                consumers.push(ConsumerStatus { name, offset: 0, lag: end });
+                consumers.push(ConsumerStatus {
+                    name,
+                    offset: 0,
+                    lag: end,
+                });
             }
         }
         consumers.sort_by(|a, b| a.name.cmp(&b.name));

@@ -4,7 +4,10 @@ use crate::*;
 
 #[test]
 fn smoke_print() {
-    let cfg = TenantConfig { days: 1, ..TenantConfig::default() };
+    let cfg = TenantConfig {
+        days: 1,
+        ..TenantConfig::default()
+    };
     let tenant = Tenant::new(&cfg);
     let t0 = std::time::Instant::now();
     let n = Generator::new(&tenant, &cfg).count();
@@ -30,5 +33,10 @@ fn smoke_print() {
     for (c, s) in &samples {
         std::fs::write(dir.join(format!("{c}.json")), s).unwrap();
     }
-    println!("{}", serde_json::to_string(&g.truth().unwrap().summary()).unwrap().len());
+    println!(
+        "{}",
+        serde_json::to_string(&g.truth().unwrap().summary())
+            .unwrap()
+            .len()
+    );
 }

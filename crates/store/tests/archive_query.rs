@@ -1,4 +1,5 @@
 //! End to end through the public API: archive records, compact, expire, and query with SQL.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 use std::collections::HashMap;
 
 use chrono::DateTime;
@@ -17,7 +18,14 @@ fn signin(offset: u64, day: i64, user: &str) -> Record {
     let event_time = JAN_1 + day * DAY + offset as i64;
     values[schema.index_of("TimeGenerated").unwrap()] = Value::DateTime(event_time);
     values[schema.index_of("UserPrincipalName").unwrap()] = Value::String(user.to_owned());
-    values[schema.index_of("ResultType").unwrap()] = Value::String(if offset % 3 == 0 { "50126" } else { "0" }.into());
+    values[schema.index_of("ResultType").unwrap()] = Value::String(
+        if offset.is_multiple_of(3) {
+            "50126"
+        } else {
+            "0"
+        }
+        .into(),
+    );
     Record {
         category: Category::SignInLogs,
         event_time,
@@ -41,7 +49,13 @@ async fn scalar(engine: &QueryEngine, sql: &str) -> i64 {
 async fn archive_compact_expire_and_query() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = ArchiveConfig {
-        retention: HashMap::from([(Category::SignInLogs, RetentionPolicy { days: Some(7), legal_hold: false })]),
+        retention: HashMap::from([(
+            Category::SignInLogs,
+            RetentionPolicy {
+                days: Some(7),
+                legal_hold: false,
+            },
+        )]),
         ..ArchiveConfig::default()
     };
     let mut archive = Archive::open(tmp.path(), cfg).unwrap();
@@ -54,7 +68,9 @@ async fn archive_compact_expire_and_query() {
         assert_eq!(archive.commit().unwrap(), offset);
     }
     for day in 0..10 {
-        archive.write(offset, &signin(offset, day, "carol@contoso.com")).unwrap();
+        archive
+            .write(offset, &signin(offset, day, "carol@contoso.com"))
+            .unwrap();
         offset += 1;
     }
     archive.commit().unwrap();
@@ -64,7 +80,11 @@ async fn archive_compact_expire_and_query() {
     let engine = QueryEngine::new(tmp.path()).unwrap();
     assert_eq!(scalar(&engine, "SELECT count(*) FROM SigninLogs").await, 30);
     assert_eq!(
-        scalar(&engine, "SELECT count(*) FROM SigninLogs WHERE ResultType <> '0' AND day < '2024-01-05'").await,
+        scalar(
+            &engine,
+            "SELECT count(*) FROM SigninLogs WHERE ResultType <> '0' AND day < '2024-01-05'"
+        )
+        .await,
         4
     );
     let per_user = engine
@@ -84,8 +104,21 @@ async fn archive_compact_expire_and_query() {
     let now = DateTime::from_timestamp_micros(JAN_1 + 11 * DAY).unwrap();
     let report = archive.apply_retention(now).unwrap();
     assert_eq!((report.deleted.len(), report.rows), (4, 12));
-    assert!(archive.manifest().deletions.iter().any(|d| d.reason == DeletionReason::Retention));
+    assert!(
+        archive
+            .manifest()
+            .deletions
+            .iter()
+            .any(|d| d.reason == DeletionReason::Retention)
+    );
     let engine = QueryEngine::new(tmp.path()).unwrap();
     assert_eq!(scalar(&engine, "SELECT count(*) FROM SigninLogs").await, 18);
-    assert_eq!(scalar(&engine, "SELECT count(*) FROM SigninLogs WHERE day < '2024-01-05'").await, 0);
+    assert_eq!(
+        scalar(
+            &engine,
+            "SELECT count(*) FROM SigninLogs WHERE day < '2024-01-05'"
+        )
+        .await,
+        0
+    );
 }

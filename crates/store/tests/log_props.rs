@@ -74,7 +74,11 @@ fn apply_crash(dir: &Path, entries: &[Vec<u8>], acked_end: u64, c: &Crash) {
     let len = fs::metadata(&path).unwrap().len();
     assert!(len >= protected);
     let new_len = protected + c.cut.index((len - protected + 1) as usize) as u64;
-    let mut f = OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
     f.set_len(new_len).unwrap();
     if new_len > protected {
         for (at, mask) in &c.flips {

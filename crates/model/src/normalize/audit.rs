@@ -5,8 +5,8 @@
 
 use super::derive::{resource_group, resource_name, resource_provider};
 use super::engine::{Input, Mapping, Src};
-use Src::{D, E, G};
 use super::tree::Node;
+use Src::{D, E, G};
 use std::borrow::Cow;
 
 /// Canonical column ← sources, in order of preference.
@@ -25,7 +25,10 @@ const COLUMNS: &[(&str, &[Src])] = &[
     ("Level", &[E("level")]),
     ("Location", &[E("location")]),
     ("LoggedByService", &[G("loggedByService")]),
-    ("OperationName", &[E("operationName"), G("activityDisplayName")]),
+    (
+        "OperationName",
+        &[E("operationName"), G("activityDisplayName")],
+    ),
     ("OperationVersion", &[E("operationVersion")]),
     ("Resource", &[D(resource_name)]),
     ("ResourceGroup", &[D(resource_group)]),
@@ -40,12 +43,20 @@ const COLUMNS: &[(&str, &[Src])] = &[
 ];
 
 /// The audit mapping.
-pub(crate) const MAPPING: Mapping = Mapping { columns: COLUMNS, unhashed: &[], ..Mapping::EMPTY };
+pub(crate) const MAPPING: Mapping = Mapping {
+    columns: COLUMNS,
+    unhashed: &[],
+    ..Mapping::EMPTY
+};
 
 /// The initiator's name: the user's UPN or display name, else the app's display name.
 fn initiator<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> {
-    ["initiatedBy/user/userPrincipalName", "initiatedBy/user/displayName", "initiatedBy/app/displayName"]
-        .iter()
-        .find_map(|p| i.g(p))
-        .map(Cow::Borrowed)
+    [
+        "initiatedBy/user/userPrincipalName",
+        "initiatedBy/user/displayName",
+        "initiatedBy/app/displayName",
+    ]
+    .iter()
+    .find_map(|p| i.g(p))
+    .map(Cow::Borrowed)
 }

@@ -15,9 +15,13 @@ pub(crate) fn category_name<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> {
     Some(Cow::Owned(Node::Str(Cow::Borrowed(i.category.name()))))
 }
 
-/// The envelope `resourceId` (the record's own for whole-record families).
+/// The envelope `resourceId` (the record's own for whole-record families; a Graph object's `resourceId` is
+/// something else, the resource application's id).
 fn resource_id<'a>(i: &Input<'a>) -> Option<&'a str> {
-    i.e("resourceId").or_else(|| i.g("resourceId"))?.as_str()
+    let whole = super::mapping(i.category).whole_record;
+    i.e("resourceId")
+        .or_else(|| if whole { i.g("resourceId") } else { None })?
+        .as_str()
 }
 
 /// The segment of the resourceId after `key` (`resourceGroups`, `providers`, `subscriptions`).
@@ -39,7 +43,9 @@ pub(crate) fn resource_provider<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> 
 /// `ResourceGroup`: the `resourceGroups` segment; for tenant-level Entra resources Log Analytics repeats the
 /// provider (`Microsoft.aadiam`).
 pub(crate) fn resource_group<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> {
-    segment(i, "resourceGroups").or_else(|| segment(i, "tenants").and_then(|_| segment(i, "providers"))).and_then(text)
+    segment(i, "resourceGroups")
+        .or_else(|| segment(i, "tenants").and_then(|_| segment(i, "providers")))
+        .and_then(text)
 }
 
 /// `SubscriptionId` from the resourceId.
@@ -49,5 +55,8 @@ pub(crate) fn subscription_id<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> {
 
 /// `Resource`: the last segment of the resourceId.
 pub(crate) fn resource_name<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> {
-    resource_id(i)?.rsplit('/').find(|p| !p.is_empty()).and_then(text)
+    resource_id(i)?
+        .rsplit('/')
+        .find(|p| !p.is_empty())
+        .and_then(text)
 }

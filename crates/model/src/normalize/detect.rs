@@ -27,9 +27,9 @@
 use super::DecodeError;
 use super::lenient::{is_nullish, to_bool};
 use super::tree::{Entries, Node, get_ci, get_path};
+use crate::Category;
 use crate::category::ACTIVITY_CATEGORIES;
 use crate::record::Shape;
-use crate::Category;
 
 type Obj<'a> = Entries<'a>;
 
@@ -71,12 +71,16 @@ pub(crate) fn detect(
 /// Whether `obj` is an ARM Activity Log REST object: camelCase `eventTimestamp`/`eventDataId` (the Log
 /// Analytics row has `EventDataId`), no envelope `time`.
 fn is_activity_rest(obj: &Obj<'_>) -> bool {
-    obj.iter().any(|(k, v)| (k == "eventTimestamp" || k == "eventDataId") && !is_nullish(v)) && !has(obj, "time")
+    obj.iter()
+        .any(|(k, v)| (k == "eventTimestamp" || k == "eventDataId") && !is_nullish(v))
+        && !has(obj, "time")
 }
 
 /// Whether `obj` is an Office 365 Management Activity API record.
 fn is_office(obj: &Obj<'_>) -> bool {
-    has(obj, "CreationTime") && has(obj, "Operation") && (has(obj, "RecordType") || has(obj, "Workload"))
+    has(obj, "CreationTime")
+        && has(obj, "Operation")
+        && (has(obj, "RecordType") || has(obj, "Workload"))
 }
 
 /// Detects the wire shape of a record object (see the module docs for the order of the rules).
@@ -87,11 +91,15 @@ pub(crate) fn detect_shape(obj: &Obj<'_>) -> Shape {
     let exact = |key: &str| obj.iter().find(|(k, _)| k == key).map(|(_, v)| v);
     if exact("TimeGenerated").is_some()
         || exact("SourceSystem").is_some()
-        || exact("Type").and_then(Node::as_str).is_some_and(|t| Category::from_name(t).is_some())
+        || exact("Type")
+            .and_then(Node::as_str)
+            .is_some_and(|t| Category::from_name(t).is_some())
     {
         return Shape::LogAnalytics;
     }
-    let envelope = ["time", "category", "operationName", "resourceId"].iter().any(|k| has(obj, k));
+    let envelope = ["time", "category", "operationName", "resourceId"]
+        .iter()
+        .any(|k| has(obj, k));
     let props = get_ci(obj, "properties").is_some_and(|p| matches!(p, Node::Obj(_) | Node::Str(_)));
     if envelope && (props || has(obj, "flowRecords")) {
         return Shape::Diagnostic;
@@ -102,8 +110,16 @@ pub(crate) fn detect_shape(obj: &Obj<'_>) -> Shape {
     if is_office(obj) {
         return Shape::Graph;
     }
-    let keys = obj.iter().map(|(k, _)| k).filter(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()));
-    let (upper, total) = keys.fold((0, 0), |(u, t), k| (u + usize::from(k.starts_with(|c: char| c.is_ascii_uppercase())), t + 1));
+    let keys = obj
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with(|c: char| c.is_ascii_alphabetic()));
+    let (upper, total) = keys.fold((0, 0), |(u, t), k| {
+        (
+            u + usize::from(k.starts_with(|c: char| c.is_ascii_uppercase())),
+            t + 1,
+        )
+    });
     if total > 0 && upper * 3 >= total * 2 {
         return Shape::LogAnalytics;
     }
@@ -111,7 +127,11 @@ pub(crate) fn detect_shape(obj: &Obj<'_>) -> Shape {
 }
 
 /// Detects the category of a record of a known shape.
-pub(crate) fn detect_category(obj: &Obj<'_>, shape: Shape, context: Option<&str>) -> Result<Category, DecodeError> {
+pub(crate) fn detect_category(
+    obj: &Obj<'_>,
+    shape: Shape,
+    context: Option<&str>,
+) -> Result<Category, DecodeError> {
     match shape {
         Shape::Diagnostic => Ok(diagnostic_category(obj)),
         Shape::LogAnalytics => la_category(obj),
@@ -129,7 +149,11 @@ pub(crate) fn detect_category(obj: &Obj<'_>, shape: Shape, context: Option<&str>
                 return Ok(c);
             }
             if let Some(c) = context.and_then(context_category) {
-                return Ok(if c == Category::SignInLogs { signin_kind(obj) } else { c });
+                return Ok(if c == Category::SignInLogs {
+                    signin_kind(obj)
+                } else {
+                    c
+                });
             }
             Err(unknown_object(obj))
         }
@@ -139,16 +163,23 @@ pub(crate) fn detect_category(obj: &Obj<'_>, shape: Shape, context: Option<&str>
 /// Whether an envelope belongs to Entra (`/tenants/{tid}/providers/Microsoft.aadiam`, any case, or the bare
 /// GUID some service-principal sign-ins carry).
 fn is_entra_envelope(obj: &Obj<'_>) -> bool {
-    let Some(rid) = text(obj, "resourceId") else { return false };
+    let Some(rid) = text(obj, "resourceId") else {
+        return false;
+    };
     let lower = rid.to_ascii_lowercase();
-    lower.contains("microsoft.aadiam") || (!rid.contains('/') && rid.len() == 36 && rid.matches('-').count() == 4)
+    lower.contains("microsoft.aadiam")
+        || (!rid.contains('/') && rid.len() == 36 && rid.matches('-').count() == 4)
 }
 
 fn diagnostic_category(obj: &Obj<'_>) -> Category {
     let props = get_ci(obj, "properties").and_then(Node::as_obj);
-    let name = text(obj, "category").map(str::trim).filter(|s| !s.is_empty());
+    let name = text(obj, "category")
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let known = name.and_then(Category::from_name);
-    let entra_name = known.is_some_and(|c| c.family() != crate::Family::Activity && c != Category::ResourceDiagnostics);
+    let entra_name = known.is_some_and(|c| {
+        c.family() != crate::Family::Activity && c != Category::ResourceDiagnostics
+    });
     if !entra_name
         && is_entra_envelope(obj)
         && let Some(c) = props.and_then(|p| graph_category(p))
@@ -175,11 +206,23 @@ fn la_category(obj: &Obj<'_>) -> Result<Category, DecodeError> {
         return Ok(Category::ResourceDiagnostics);
     }
     match Category::from_name(t) {
-        Some(c) if !ACTIVITY_CATEGORIES.iter().any(|a| a.eq_ignore_ascii_case(t)) => Ok(c),
+        Some(c)
+            if !ACTIVITY_CATEGORIES
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(t)) =>
+        {
+            Ok(c)
+        }
         // Query exports may overwrite `Type` with a projected column (OTRF: `"Type":"Application"` after
         // `"Type":"AuditLogs"`): the columns decide then.
         _ => graph_category(obj).ok_or_else(|| {
-            DecodeError::field("Type", format!("Log Analytics table {t:?} is not an entrail category{}", la_table_note(t)))
+            DecodeError::field(
+                "Type",
+                format!(
+                    "Log Analytics table {t:?} is not an entrail category{}",
+                    la_table_note(t)
+                ),
+            )
         }),
     }
 }
@@ -196,7 +239,9 @@ fn la_table_note(table: &str) -> &'static str {
 
 /// The category named by an `@odata.type`, if it has one (`Some(Err)` for known unsupported objects).
 fn odata_category(obj: &Obj<'_>) -> Option<Result<Category, DecodeError>> {
-    let t = text(obj, "@odata.type")?.trim_start_matches('#').to_ascii_lowercase();
+    let t = text(obj, "@odata.type")?
+        .trim_start_matches('#')
+        .to_ascii_lowercase();
     let t = t.strip_prefix("microsoft.graph.").unwrap_or(&t);
     Some(Ok(match t {
         "signin" => signin_kind(obj),
@@ -209,9 +254,15 @@ fn odata_category(obj: &Obj<'_>) -> Option<Result<Category, DecodeError>> {
         "agentriskdetection" => Category::AgentRiskEvents,
         t if t.starts_with("riskyagent") => Category::RiskyAgents,
         "networkaccess.networkaccesstraffic" => Category::NetworkAccessTrafficLogs,
-        t if t.starts_with("networkaccess.") && t.ends_with("healthevent") => Category::RemoteNetworkHealthLogs,
-        t if t.starts_with("networkaccess.") && t.contains("alert") => Category::NetworkAccessAlerts,
-        t if t.starts_with("networkaccess.") && t.contains("connection") => Category::NetworkAccessConnectionEvents,
+        t if t.starts_with("networkaccess.") && t.ends_with("healthevent") => {
+            Category::RemoteNetworkHealthLogs
+        }
+        t if t.starts_with("networkaccess.") && t.contains("alert") => {
+            Category::NetworkAccessAlerts
+        }
+        t if t.starts_with("networkaccess.") && t.contains("connection") => {
+            Category::NetworkAccessConnectionEvents
+        }
         t if t.starts_with("security.alert") => return Some(Err(security_alert())),
         _ => return None,
     }))
@@ -231,12 +282,18 @@ fn context_category(context: &str) -> Option<Category> {
         t if t.starts_with("auditlogs/provisioning") => Category::ProvisioningLogs,
         t if t.starts_with("identityprotection/riskyusers") => Category::RiskyUsers,
         t if t.starts_with("identityprotection/riskdetections") => Category::UserRiskEvents,
-        t if t.starts_with("identityprotection/riskyserviceprincipals") => Category::RiskyServicePrincipals,
-        t if t.starts_with("identityprotection/serviceprincipalriskdetections") => Category::ServicePrincipalRiskEvents,
+        t if t.starts_with("identityprotection/riskyserviceprincipals") => {
+            Category::RiskyServicePrincipals
+        }
+        t if t.starts_with("identityprotection/serviceprincipalriskdetections") => {
+            Category::ServicePrincipalRiskEvents
+        }
         t if t.starts_with("identityprotection/riskyagents") => Category::RiskyAgents,
         t if t.starts_with("identityprotection/agentriskdetections") => Category::AgentRiskEvents,
         t if t.starts_with("networkaccess/logs/traffic") => Category::NetworkAccessTrafficLogs,
-        t if t.starts_with("networkaccess/logs/remotenetworks") => Category::RemoteNetworkHealthLogs,
+        t if t.starts_with("networkaccess/logs/remotenetworks") => {
+            Category::RemoteNetworkHealthLogs
+        }
         _ => return None,
     })
 }
@@ -262,13 +319,18 @@ pub(crate) fn graph_category(obj: &Obj<'_>) -> Option<Category> {
     if has(obj, "connectionId") && has(obj, "createdDateTime") && !has(obj, "userAgent") {
         return Some(Category::NetworkAccessConnectionEvents);
     }
-    if has(obj, "timeCreated") && (has(obj, "eventId") || has(obj, "providerName") || has(obj, "channel")) {
+    if has(obj, "timeCreated")
+        && (has(obj, "eventId") || has(obj, "providerName") || has(obj, "channel"))
+    {
         return Some(Category::PrivateNetworkConnectorLogs);
     }
     if has(obj, "riskEventType") && (has(obj, "detectedDateTime") || has(obj, "activityDateTime")) {
         return Some(if has(obj, "agentId") {
             Category::AgentRiskEvents
-        } else if has(obj, "servicePrincipalId") && !has(obj, "userId") && !has(obj, "userPrincipalName") {
+        } else if has(obj, "servicePrincipalId")
+            && !has(obj, "userId")
+            && !has(obj, "userPrincipalName")
+        {
             Category::ServicePrincipalRiskEvents
         } else {
             Category::UserRiskEvents
@@ -278,20 +340,38 @@ pub(crate) fn graph_category(obj: &Obj<'_>) -> Option<Category> {
         return Some(Category::RiskyAgents);
     }
     if has(obj, "riskLastUpdatedDateTime") {
-        return Some(if has(obj, "userPrincipalName") || has(obj, "userDisplayName") {
-            Category::RiskyUsers
-        } else {
-            Category::RiskyServicePrincipals
-        });
+        return Some(
+            if has(obj, "userPrincipalName") || has(obj, "userDisplayName") {
+                Category::RiskyUsers
+            } else {
+                Category::RiskyServicePrincipals
+            },
+        );
     }
-    if has(obj, "jobId") || has(obj, "cycleId") || has(obj, "provisioningAction") || has(obj, "provisioningStatusInfo") {
+    if has(obj, "jobId")
+        || has(obj, "cycleId")
+        || has(obj, "provisioningAction")
+        || has(obj, "provisioningStatusInfo")
+    {
         return Some(Category::ProvisioningLogs);
     }
-    if has(obj, "activityDateTime") && (has(obj, "activityDisplayName") || has(obj, "loggedByService")) {
+    if has(obj, "activityDateTime")
+        && (has(obj, "activityDisplayName") || has(obj, "loggedByService"))
+    {
         return Some(Category::AuditLogs);
     }
-    let who = has(obj, "userPrincipalName") || has(obj, "userId") || has(obj, "appId") || has(obj, "servicePrincipalId");
-    let what = ["status", "signInEventTypes", "isInteractive", "ipAddress", "clientAppUsed", "resourceDisplayName"];
+    let who = has(obj, "userPrincipalName")
+        || has(obj, "userId")
+        || has(obj, "appId")
+        || has(obj, "servicePrincipalId");
+    let what = [
+        "status",
+        "signInEventTypes",
+        "isInteractive",
+        "ipAddress",
+        "clientAppUsed",
+        "resourceDisplayName",
+    ];
     if has(obj, "createdDateTime") && who && what.iter().any(|k| has(obj, k)) {
         return Some(signin_kind(obj));
     }
@@ -302,14 +382,21 @@ pub(crate) fn graph_category(obj: &Obj<'_>) -> Option<Category> {
 /// `signInEventTypes`; else a managed identity (`managedIdentity`/`managedIdentityType`/`managedServiceIdentity`
 /// not "none"); else `isInteractive`; else a service principal without a user; else interactive.
 pub(crate) fn signin_kind(obj: &Obj<'_>) -> Category {
-    if text(obj, "tokenIssuerType").is_some_and(|t| t.eq_ignore_ascii_case("ADFederationServices")) {
+    if text(obj, "tokenIssuerType").is_some_and(|t| t.eq_ignore_ascii_case("ADFederationServices"))
+    {
         return Category::AdfsSignInLogs;
     }
     let types: Vec<String> = match get_ci(obj, "signInEventTypes") {
-        Some(Node::Arr(a)) => a.iter().filter_map(Node::as_str).map(str::to_ascii_lowercase).collect(),
-        Some(Node::Str(s)) => {
-            s.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()).map(str::to_ascii_lowercase).collect()
-        }
+        Some(Node::Arr(a)) => a
+            .iter()
+            .filter_map(Node::as_str)
+            .map(str::to_ascii_lowercase)
+            .collect(),
+        Some(Node::Str(s)) => s
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|p| !p.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect(),
         _ => Vec::new(),
     };
     for (name, c) in [
@@ -322,8 +409,16 @@ pub(crate) fn signin_kind(obj: &Obj<'_>) -> Category {
             return c;
         }
     }
-    let msi = ["managedIdentityType", "managedIdentity/msiType", "managedServiceIdentity/msiType"].iter().any(|p| {
-        get_path(obj, p).and_then(Node::as_str).is_some_and(|t| !t.is_empty() && !t.eq_ignore_ascii_case("none"))
+    let msi = [
+        "managedIdentityType",
+        "managedIdentity/msiType",
+        "managedServiceIdentity/msiType",
+    ]
+    .iter()
+    .any(|p| {
+        get_path(obj, p)
+            .and_then(Node::as_str)
+            .is_some_and(|t| !t.is_empty() && !t.eq_ignore_ascii_case("none"))
     });
     if msi {
         return Category::ManagedIdentitySignInLogs;

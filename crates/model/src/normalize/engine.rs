@@ -23,13 +23,12 @@
 use super::DecodeError;
 use super::keys;
 use super::lenient::{is_nullish, parse_timestamp, to_column};
+use super::slots::Slots;
 use super::tree::{Entries, Node, get_path};
+use crate::Category;
 use crate::record::{Record, Shape, Value};
 use crate::schema::{ColumnType, schema};
-use crate::Category;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 /// A computed column value, from the whole input.
@@ -108,17 +107,23 @@ pub(crate) struct Input<'a> {
 impl<'a> Input<'a> {
     /// The non-null value at a Graph path.
     pub(crate) fn g(&self, path: &str) -> Option<&'a Node<'a>> {
-        self.graph.and_then(|m| get_path(m, path)).filter(|v| !is_nullish(v))
+        self.graph
+            .and_then(|m| get_path(m, path))
+            .filter(|v| !is_nullish(v))
     }
 
     /// The non-null value at an envelope path.
     pub(crate) fn e(&self, path: &str) -> Option<&'a Node<'a>> {
-        self.env.and_then(|m| get_path(m, path)).filter(|v| !is_nullish(v))
+        self.env
+            .and_then(|m| get_path(m, path))
+            .filter(|v| !is_nullish(v))
     }
 
     /// The non-null value of a Log Analytics column.
     pub(crate) fn la(&self, column: &str) -> Option<&'a Node<'a>> {
-        self.row.and_then(|m| get_path(m, column)).filter(|v| !is_nullish(v))
+        self.row
+            .and_then(|m| get_path(m, column))
+            .filter(|v| !is_nullish(v))
     }
 }
 
@@ -148,71 +153,6 @@ enum Universal {
     TimeGenerated,
     Type,
     LaOnly,
-}
-
-/// FxHash: fast hashing of short keys.
-#[derive(Default)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// Key names (lower case) → slot, with the name as written for the exact-case preference.
-#[derive(Default)]
-struct Slots {
-    index: HashMap<Vec<u8>, u16, BuildHasherDefault<Fx>>,
-    exact: Vec<&'static str>,
-}
-
-impl Slots {
-    /// Files `other` into the slot of `name`.
-    fn alias(&mut self, name: &'static str, other: &'static str) {
-        let s = self.slot(name);
-        self.index.entry(other.to_ascii_lowercase().into_bytes()).or_insert(s);
-    }
-
-    fn slot(&mut self, name: &'static str) -> u16 {
-        let lower = name.to_ascii_lowercase().into_bytes();
-        if let Some(s) = self.index.get(&lower) {
-            return *s;
-        }
-        let s = u16::try_from(self.exact.len()).unwrap_or(u16::MAX);
-        self.index.insert(lower, s);
-        self.exact.push(name);
-        s
-    }
-
-    /// Files each entry of `obj` into its slot: the first exact-case key wins, else the first ignoring case.
-    fn fill<'a>(&self, obj: &'a Entries<'a>) -> Vec<Option<&'a Node<'a>>> {
-        let mut out: Vec<Option<&'a Node<'a>>> = vec![None; self.exact.len()];
-        let mut exact = vec![false; self.exact.len()];
-        let mut buf = [0u8; 64];
-        for (k, v) in obj {
-            let kb = k.as_bytes();
-            let Some(dst) = buf.get_mut(..kb.len()) else { continue };
-            for (d, s) in dst.iter_mut().zip(kb) {
-                *d = s.to_ascii_lowercase();
-            }
-            let Some(&s) = self.index.get(&dst[..]) else { continue };
-            let s = usize::from(s);
-            let is_exact = self.exact[s] == k.as_ref();
-            if out[s].is_none() || (is_exact && !exact[s]) {
-                out[s] = Some(v);
-                exact[s] = is_exact;
-            }
-        }
-        out
-    }
 }
 
 /// A category's compiled mapping: one entry per schema column, in schema order.
@@ -247,8 +187,11 @@ impl Plan {
                     n if LA_ONLY.contains(&n) => Universal::LaOnly,
                     _ => Universal::No,
                 };
-                let table: &'static [Src] =
-                    mapping.columns.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map_or(&[], |(_, s)| *s);
+                let table: &'static [Src] = mapping
+                    .columns
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map_or(&[], |(_, s)| *s);
                 let srcs = table
                     .iter()
                     .map(|src| match *src {
@@ -269,10 +212,22 @@ impl Plan {
                     && !table.is_empty()
                     && (table.iter().all(|s| matches!(s, Src::G(_))) || listed(mapping.hashed))
                     && !listed(mapping.unhashed);
-                let narrow = mapping.la_narrow.iter().find(|(c, _)| *c == category).map(|(_, cols)| *cols);
-                let hashed = hashed && narrow.is_none_or(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(name)));
+                let narrow = mapping
+                    .la_narrow
+                    .iter()
+                    .find(|(c, _)| *c == category)
+                    .map(|(_, cols)| *cols);
+                let hashed = hashed
+                    && narrow.is_none_or(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(name)));
                 let folded = hashed && listed(mapping.folded);
-                PlanCol { ty: c.ty, name, srcs, hashed, folded, universal }
+                PlanCol {
+                    ty: c.ty,
+                    name,
+                    srcs,
+                    hashed,
+                    folded,
+                    universal,
+                }
             })
             .collect();
         for (canonical, other) in mapping.la_aliases {
@@ -280,38 +235,67 @@ impl Plan {
                 la.alias(canonical, other);
             }
         }
-        Plan { cols, graph, env, la }
+        Plan {
+            cols,
+            graph,
+            env,
+            la,
+        }
     }
 
     /// The names of the hashed columns.
     #[cfg(test)]
     pub(crate) fn hashed_columns(&self) -> Vec<&'static str> {
-        self.cols.iter().filter(|c| c.hashed).map(|c| c.name).collect()
+        self.cols
+            .iter()
+            .filter(|c| c.hashed)
+            .map(|c| c.name)
+            .collect()
     }
 
     /// Schema columns with no source in Graph and diagnostic shapes.
     #[cfg(test)]
     pub(crate) fn unmapped_columns(&self) -> Vec<&'static str> {
-        self.cols.iter().filter(|c| c.universal == Universal::No && c.srcs.is_empty()).map(|c| c.name).collect()
+        self.cols
+            .iter()
+            .filter(|c| c.universal == Universal::No && c.srcs.is_empty())
+            .map(|c| c.name)
+            .collect()
     }
 }
 
 /// The compiled plan of `category` (built once).
 pub(crate) fn plan(category: Category) -> &'static Plan {
     static PLANS: OnceLock<Vec<Plan>> = OnceLock::new();
-    let plans = PLANS.get_or_init(|| Category::ALL.iter().map(|c| Plan::compile(*c, super::mapping(*c))).collect());
-    let i = Category::ALL.iter().position(|c| *c == category).unwrap_or(0);
+    let plans = PLANS.get_or_init(|| {
+        Category::ALL
+            .iter()
+            .map(|c| Plan::compile(*c, super::mapping(*c)))
+            .collect()
+    });
+    let i = Category::ALL
+        .iter()
+        .position(|c| *c == category)
+        .unwrap_or(0);
     &plans[i]
 }
 
 /// Builds the record of one input (with an empty `raw`, which the caller fills).
-pub(crate) fn build(input: &Input<'_>, ingest_time: i64, source: &str) -> Result<Record, DecodeError> {
+pub(crate) fn build(
+    input: &Input<'_>,
+    ingest_time: i64,
+    source: &str,
+) -> Result<Record, DecodeError> {
     let mapping = super::mapping(input.category);
     let event_time = event_time(input, mapping)?;
     let plan = plan(input.category);
     let empty = Vec::new();
     let (gs, es, ls) = match input.shape {
-        Shape::LogAnalytics => (empty.clone(), empty.clone(), input.row.map_or_else(Vec::new, |r| plan.la.fill(r))),
+        Shape::LogAnalytics => (
+            empty.clone(),
+            empty.clone(),
+            input.row.map_or_else(Vec::new, |r| plan.la.fill(r)),
+        ),
         _ => (
             input.graph.map_or_else(Vec::new, |g| plan.graph.fill(g)),
             input.env.map_or_else(Vec::new, |e| plan.env.fill(e)),
@@ -320,9 +304,21 @@ pub(crate) fn build(input: &Input<'_>, ingest_time: i64, source: &str) -> Result
     };
     let mut values = Vec::with_capacity(plan.cols.len());
     for (i, col) in plan.cols.iter().enumerate() {
-        values.push(column_value(input, col, event_time, &gs, &es, ls.get(i).copied().flatten()));
+        values.push(column_value(
+            input,
+            col,
+            event_time,
+            &gs,
+            &es,
+            ls.get(i).copied().flatten(),
+        ));
     }
-    let content_hash = keys::content_hash(input.category, plan.cols.iter().map(|c| (c.name, c.hashed, c.folded)), &values, event_time);
+    let content_hash = keys::content_hash(
+        input.category,
+        plan.cols.iter().map(|c| (c.name, c.hashed, c.folded)),
+        &values,
+        event_time,
+    );
     let key = keys::id_key(input).unwrap_or_else(|| keys::hash_key(content_hash));
     Ok(Record {
         category: input.category,
@@ -365,7 +361,10 @@ fn column_value<'a>(
                 Shape::Diagnostic => input.e("time"),
                 Shape::Graph => None,
             };
-            let t = t.and_then(Node::as_str).and_then(parse_timestamp).unwrap_or(event_time);
+            let t = t
+                .and_then(Node::as_str)
+                .and_then(parse_timestamp)
+                .unwrap_or(event_time);
             return Value::DateTime(t);
         }
         Universal::LaOnly | Universal::No if input.shape == Shape::LogAnalytics => {
@@ -376,8 +375,12 @@ fn column_value<'a>(
     }
     for src in &col.srcs {
         let v: Option<Cow<'a, Node<'a>>> = match *src {
-            PSrc::G(s, rest) => follow(gs.get(usize::from(s)).copied().flatten(), rest).map(Cow::Borrowed),
-            PSrc::E(s, rest) => follow(es.get(usize::from(s)).copied().flatten(), rest).map(Cow::Borrowed),
+            PSrc::G(s, rest) => {
+                follow(gs.get(usize::from(s)).copied().flatten(), rest).map(Cow::Borrowed)
+            }
+            PSrc::E(s, rest) => {
+                follow(es.get(usize::from(s)).copied().flatten(), rest).map(Cow::Borrowed)
+            }
             PSrc::Lit(t) => Some(Cow::Owned(Node::Str(Cow::Borrowed(t)))),
             PSrc::D(f) => f(input),
         };
@@ -401,7 +404,11 @@ pub(crate) fn event_time(input: &Input<'_>, mapping: &Mapping) -> Result<i64, De
             .and_then(parse_timestamp)
             .ok_or_else(|| DecodeError::field(field, format!("not a timestamp: {v}")))
     };
-    let fields = input.category.time_fields().iter().chain(mapping.time_fields);
+    let fields = input
+        .category
+        .time_fields()
+        .iter()
+        .chain(mapping.time_fields);
     if input.shape == Shape::LogAnalytics {
         for f in fields.chain(&["TimeGenerated"]) {
             if let Some(v) = input.la(f) {
@@ -417,7 +424,13 @@ pub(crate) fn event_time(input: &Input<'_>, mapping: &Mapping) -> Result<i64, De
             }
             looked.push(name);
         }
-        if let Some(v) = input.e("time").or_else(|| if mapping.whole_record { input.g("time") } else { None }) {
+        if let Some(v) = input.e("time").or_else(|| {
+            if mapping.whole_record {
+                input.g("time")
+            } else {
+                None
+            }
+        }) {
             return parse(v, "time".to_owned());
         }
         if input.shape == Shape::Diagnostic || mapping.whole_record {
@@ -425,11 +438,16 @@ pub(crate) fn event_time(input: &Input<'_>, mapping: &Mapping) -> Result<i64, De
         }
     }
     let first = looked.first().cloned().unwrap_or_else(|| "time".to_owned());
-    Err(DecodeError::field(first, format!("no event time (looked at {})", looked.join(", "))))
+    Err(DecodeError::field(
+        first,
+        format!("no event time (looked at {})", looked.join(", ")),
+    ))
 }
 
 /// `createdDateTime` → `CreatedDateTime`: the Log Analytics column of a Graph field.
 pub(crate) fn pascal(f: &str) -> String {
     let mut c = f.chars();
-    c.next().map_or_else(String::new, |first| first.to_ascii_uppercase().to_string() + c.as_str())
+    c.next().map_or_else(String::new, |first| {
+        first.to_ascii_uppercase().to_string() + c.as_str()
+    })
 }

@@ -20,8 +20,8 @@ use super::DecodeError;
 use super::engine::{self, Input, Mapping, Src};
 use super::lenient::{canonical, is_nullish};
 use super::tree::{Entries, Node, Num, Obj, get_ci};
-use crate::record::{Record, Shape, format_micros};
 use crate::Category;
+use crate::record::{Record, Shape, format_micros};
 use Src::G;
 use std::borrow::Cow;
 
@@ -53,8 +53,12 @@ const COLUMNS: &[(&str, &[Src])] = &[
 ];
 
 /// The flow mapping (over the per-tuple object).
-pub(crate) const MAPPING: Mapping =
-    Mapping { columns: COLUMNS, whole_record: true, time_fields: &["flowStartTime"], ..Mapping::EMPTY };
+pub(crate) const MAPPING: Mapping = Mapping {
+    columns: COLUMNS,
+    whole_record: true,
+    time_fields: &["flowStartTime"],
+    ..Mapping::EMPTY
+};
 
 /// Expands one flow-log record into one record per tuple.
 pub(crate) fn decode<'a>(
@@ -65,7 +69,11 @@ pub(crate) fn decode<'a>(
     source: &str,
 ) -> Result<Vec<Record>, DecodeError> {
     let mut base: Obj<'a> = Vec::new();
-    let time_key = if shape == Shape::LogAnalytics { "TimeGenerated" } else { "time" };
+    let time_key = if shape == Shape::LogAnalytics {
+        "TimeGenerated"
+    } else {
+        "time"
+    };
     for (key, out) in [
         (time_key, "time"),
         ("resourceId", "resourceId"),
@@ -80,10 +88,21 @@ pub(crate) fn decode<'a>(
         }
     }
     let mut out = Vec::new();
-    let cx = Cx { category, shape, ingest_time, source };
+    let cx = Cx {
+        category,
+        shape,
+        ingest_time,
+        source,
+    };
     if category == Category::VnetFlowLogs {
         let records = nested(get_ci(env, "flowRecords"));
-        let flows = array(records.as_ref().and_then(|r| r.as_obj()).and_then(|r| get_ci(r, "flows")), "flowRecords.flows")?;
+        let flows = array(
+            records
+                .as_ref()
+                .and_then(|r| r.as_obj())
+                .and_then(|r| get_ci(r, "flows")),
+            "flowRecords.flows",
+        )?;
         for (i, flow) in flows.iter().enumerate() {
             let path = format!("flowRecords.flows[{i}]");
             let flow = object(flow, &path)?;
@@ -111,7 +130,11 @@ pub(crate) fn decode<'a>(
             base.push((Cow::Borrowed("version"), v.clone()));
         }
         let flows = nested(get_ci(props, "flows"));
-        let name = if shape == Shape::LogAnalytics { "Flows" } else { "properties.flows" };
+        let name = if shape == Shape::LogAnalytics {
+            "Flows"
+        } else {
+            "properties.flows"
+        };
         let flows = array(flows.as_deref(), name)?;
         for (i, flow) in flows.iter().enumerate() {
             let path = format!("properties.flows[{i}]");
@@ -150,13 +173,18 @@ fn nested<'a>(v: Option<&'a Node<'a>>) -> Option<Cow<'a, Node<'a>>> {
 fn array<'n, 'a>(v: Option<&'n Node<'a>>, path: &str) -> Result<&'n [Node<'a>], DecodeError> {
     match v {
         Some(Node::Arr(a)) => Ok(a),
-        Some(other) => Err(DecodeError::field(path, format!("not an array: {}", other.kind()))),
+        Some(other) => Err(DecodeError::field(
+            path,
+            format!("not an array: {}", other.kind()),
+        )),
         None => Err(DecodeError::field(path, "missing")),
     }
 }
 
 fn object<'n, 'a>(v: &'n Node<'a>, path: &str) -> Result<&'n Entries<'a>, DecodeError> {
-    v.as_obj().map(Vec::as_slice).ok_or_else(|| DecodeError::field(path, format!("not an object: {}", v.kind())))
+    v.as_obj()
+        .map(Vec::as_slice)
+        .ok_or_else(|| DecodeError::field(path, format!("not an object: {}", v.kind())))
 }
 
 fn copy<'a>(from: &Entries<'a>, to: &mut Obj<'a>, key: &'static str) {
@@ -184,10 +212,14 @@ fn tuples<'a>(
     for (k, t) in list.iter().enumerate() {
         let tpath = format!("{path}.flowTuples[{k}]");
         let Node::Str(text) = t else {
-            return Err(DecodeError::field(&tpath, format!("not a string: {}", t.kind())));
+            return Err(DecodeError::field(
+                &tpath,
+                format!("not a string: {}", t.kind()),
+            ));
         };
         let mut obj = ctx.clone();
-        parse_tuple(text.as_ref(), layout, &mut obj).map_err(|m| DecodeError::field(&tpath, format!("{m}: {text:?}")))?;
+        parse_tuple(text.as_ref(), layout, &mut obj)
+            .map_err(|m| DecodeError::field(&tpath, format!("{m}: {text:?}")))?;
         let input = Input {
             category: cx.category,
             shape: Shape::Diagnostic,
@@ -218,7 +250,9 @@ fn parse_tuple<'a>(text: &'a str, layout: Tuple, obj: &mut Obj<'a>) -> Result<()
             "flow tuple does not have 13 fields"
         });
     }
-    let epoch: i64 = f[0].parse().map_err(|_| "flow tuple time is not an integer")?;
+    let epoch: i64 = f[0]
+        .parse()
+        .map_err(|_| "flow tuple time is not an integer")?;
     let micros = match layout {
         Tuple::Nsg => epoch.checked_mul(1_000_000),
         Tuple::Vnet => epoch.checked_mul(1_000),
@@ -227,7 +261,10 @@ fn parse_tuple<'a>(text: &'a str, layout: Tuple, obj: &mut Obj<'a>) -> Result<()
     let mut put = |k: &'static str, v: Node<'a>| obj.push((Cow::Borrowed(k), v));
     let s = |t: &'a str| Node::Str(Cow::Borrowed(t));
     put("flowTuple", s(text));
-    put("flowStartTime", Node::Str(Cow::Owned(format_micros(micros))));
+    put(
+        "flowStartTime",
+        Node::Str(Cow::Owned(format_micros(micros))),
+    );
     put("srcIp", s(f[1]));
     put("destIp", s(f[2]));
     put("srcPort", port(f[3])?);
@@ -254,9 +291,19 @@ fn parse_tuple<'a>(text: &'a str, layout: Tuple, obj: &mut Obj<'a>) -> Result<()
             &f[9..13]
         }
     };
-    for (name, v) in ["packetsSrcToDest", "bytesSrcToDest", "packetsDestToSrc", "bytesDestToSrc"].into_iter().zip(counters) {
+    for (name, v) in [
+        "packetsSrcToDest",
+        "bytesSrcToDest",
+        "packetsDestToSrc",
+        "bytesDestToSrc",
+    ]
+    .into_iter()
+    .zip(counters)
+    {
         if !v.is_empty() {
-            let n: u64 = v.parse().map_err(|_| "flow tuple counter is not an integer")?;
+            let n: u64 = v
+                .parse()
+                .map_err(|_| "flow tuple counter is not an integer")?;
             put(name, Node::Num(Num::U(n)));
         }
     }
@@ -264,5 +311,7 @@ fn parse_tuple<'a>(text: &'a str, layout: Tuple, obj: &mut Obj<'a>) -> Result<()
 }
 
 fn port(s: &str) -> Result<Node<'static>, &'static str> {
-    s.parse::<u16>().map(|p| Node::Num(Num::U(u64::from(p)))).map_err(|_| "flow tuple port is not a port number")
+    s.parse::<u16>()
+        .map(|p| Node::Num(Num::U(u64::from(p))))
+        .map_err(|_| "flow tuple port is not a port number")
 }

@@ -34,8 +34,13 @@ pub enum Format {
 /// Guesses the format from the first bytes of the input (a few KiB suffice): `[` → array; `{` whose first
 /// value closes on its first line → JSON Lines, otherwise a document; anything else → CSV.
 pub fn detect_format(first_bytes: &[u8]) -> Format {
-    let b = first_bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first_bytes);
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let b = first_bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(first_bytes);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     let b = &b[start..];
     match b.first() {
         Some(b'[') => Format::JsonArray,
@@ -113,8 +118,14 @@ impl<R: BufRead> Framer<R> {
     pub(crate) fn new(reader: R, format: Format) -> Framer<R> {
         match format {
             Format::JsonLines => Framer::Lines(LineReader::new(reader)),
-            Format::JsonArray | Format::JsonDocument => Framer::Json(Box::new(Scanner::new(reader))),
-            Format::Csv => Framer::Csv(CsvRows { lines: LineReader::new(reader), header: None, row: 0 }),
+            Format::JsonArray | Format::JsonDocument => {
+                Framer::Json(Box::new(Scanner::new(reader)))
+            }
+            Format::Csv => Framer::Csv(CsvRows {
+                lines: LineReader::new(reader),
+                header: None,
+                row: 0,
+            }),
         }
     }
 }
@@ -137,7 +148,11 @@ pub(crate) fn utf8(at: String, bytes: Vec<u8>) -> Result<(String, String), Faile
         Ok(s) => Ok((at, s)),
         Err(e) => {
             let pos = e.utf8_error().valid_up_to();
-            Err(Failed { at, raw: e.into_bytes(), reason: format!("invalid UTF-8 at byte {pos}") })
+            Err(Failed {
+                at,
+                raw: e.into_bytes(),
+                reason: format!("invalid UTF-8 at byte {pos}"),
+            })
         }
     }
 }
@@ -163,7 +178,11 @@ pub(crate) struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub(crate) fn new(r: R) -> LineReader<R> {
-        LineReader { r, no: 0, done: false }
+        LineReader {
+            r,
+            no: 0,
+            done: false,
+        }
     }
 
     /// The next line, `None` at the end; an I/O error is returned once, then the end.
@@ -172,7 +191,12 @@ impl<R: BufRead> LineReader<R> {
             return None;
         }
         self.no += 1;
-        let mut line = Line { no: self.no, bytes: Vec::new(), len: 0, quotes: 0 };
+        let mut line = Line {
+            no: self.no,
+            bytes: Vec::new(),
+            len: 0,
+            quotes: 0,
+        };
         loop {
             let chunk = match self.r.fill_buf() {
                 Ok(c) => c,
@@ -180,7 +204,11 @@ impl<R: BufRead> LineReader<R> {
                 Err(e) => {
                     self.done = true;
                     let reason = format!("read failed: {e}");
-                    return Some(Err(Failed { at: format!("line {}", self.no), raw: line.bytes, reason }));
+                    return Some(Err(Failed {
+                        at: format!("line {}", self.no),
+                        raw: line.bytes,
+                        reason,
+                    }));
                 }
             };
             if chunk.is_empty() {
@@ -193,7 +221,9 @@ impl<R: BufRead> LineReader<R> {
             };
             line.len += seg.len() as u64;
             line.quotes += memchr::memchr_iter(b'"', seg).count() as u64;
-            let room = usize::try_from(MAX_RECORD_BYTES).unwrap_or(usize::MAX).saturating_sub(line.bytes.len());
+            let room = usize::try_from(MAX_RECORD_BYTES)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(line.bytes.len());
             line.bytes.extend_from_slice(&seg[..seg.len().min(room)]);
             self.r.consume(used);
             if end {
@@ -209,15 +239,27 @@ impl<R: BufRead> LineReader<R> {
                 Ok(l) => l,
                 Err(f) => return Some(Err(f)),
             };
-            if line.bytes.iter().all(u8::is_ascii_whitespace) && line.len == line.bytes.len() as u64 {
+            if line.bytes.iter().all(u8::is_ascii_whitespace) && line.len == line.bytes.len() as u64
+            {
                 continue;
             }
             let at = format!("line {}", line.no);
             if line.len > MAX_RECORD_BYTES {
-                let reason = format!("line longer than {MAX_RECORD_BYTES} bytes ({} bytes)", line.len);
-                return Some(Err(Failed { at, raw: line.bytes, reason }));
+                let reason = format!(
+                    "line longer than {MAX_RECORD_BYTES} bytes ({} bytes)",
+                    line.len
+                );
+                return Some(Err(Failed {
+                    at,
+                    raw: line.bytes,
+                    reason,
+                }));
             }
-            return Some(utf8(at, line.bytes).map(|(at, s)| Item { at, body: Body::Json(s), context: None }));
+            return Some(utf8(at, line.bytes).map(|(at, s)| Item {
+                at,
+                body: Body::Json(s),
+                context: None,
+            }));
         }
     }
 }
@@ -234,6 +276,13 @@ fn finish_line(mut line: Line) -> Line {
     line
 }
 
+/// One logical CSV record: its first line number, its bytes (capped) and its full length.
+struct CsvRecord {
+    no: u64,
+    bytes: Vec<u8>,
+    len: u64,
+}
+
 /// CSV rows as column → cell objects.
 pub(crate) struct CsvRows<R> {
     lines: LineReader<R>,
@@ -242,8 +291,8 @@ pub(crate) struct CsvRows<R> {
 }
 
 impl<R: BufRead> CsvRows<R> {
-    /// The next logical CSV record (lines joined while a quote is open), with its first line number.
-    fn record(&mut self) -> Option<Result<(u64, Vec<u8>, u64), Failed>> {
+    /// The next logical CSV record (lines joined while a quote is open).
+    fn record(&mut self) -> Option<Result<CsvRecord, Failed>> {
         let first = loop {
             match self.lines.next_line()? {
                 Ok(l) if l.len == 0 => continue,
@@ -260,7 +309,9 @@ impl<R: BufRead> CsvRows<R> {
                 Some(Ok(l)) => {
                     len += l.len + 1;
                     quotes += l.quotes;
-                    let room = usize::try_from(MAX_RECORD_BYTES).unwrap_or(usize::MAX).saturating_sub(bytes.len());
+                    let room = usize::try_from(MAX_RECORD_BYTES)
+                        .unwrap_or(usize::MAX)
+                        .saturating_sub(bytes.len());
                     bytes.push(b'\n');
                     bytes.extend_from_slice(&l.bytes[..l.bytes.len().min(room)]);
                     bytes.truncate(usize::try_from(MAX_RECORD_BYTES).unwrap_or(usize::MAX));
@@ -269,25 +320,32 @@ impl<R: BufRead> CsvRows<R> {
                 None => break,
             }
         }
-        Some(Ok((no, bytes, len)))
+        Some(Ok(CsvRecord { no, bytes, len }))
     }
 
     fn next(&mut self) -> Option<Result<Item, Failed>> {
         loop {
-            let (no, bytes, len) = match self.record()? {
+            let CsvRecord { no, bytes, len } = match self.record()? {
                 Ok(r) => r,
                 Err(f) => return Some(Err(f)),
             };
             let Some(header) = &self.header else {
                 match parse_cells(&bytes) {
                     Ok(cells) => {
-                        let names = cells.iter().map(|c| clean_header(&String::from_utf8_lossy(c))).collect();
+                        let names = cells
+                            .iter()
+                            .map(|c| clean_header(&String::from_utf8_lossy(c)))
+                            .collect();
                         self.header = Some(names);
                         continue;
                     }
                     Err(e) => {
                         let reason = format!("unreadable CSV header: {e}");
-                        return Some(Err(Failed { at: format!("line {no}"), raw: bytes, reason }));
+                        return Some(Err(Failed {
+                            at: format!("line {no}"),
+                            raw: bytes,
+                            reason,
+                        }));
                     }
                 }
             };
@@ -295,15 +353,33 @@ impl<R: BufRead> CsvRows<R> {
             let at = format!("row {}", self.row);
             if len > MAX_RECORD_BYTES {
                 let reason = format!("row longer than {MAX_RECORD_BYTES} bytes ({len} bytes)");
-                return Some(Err(Failed { at, raw: bytes, reason }));
+                return Some(Err(Failed {
+                    at,
+                    raw: bytes,
+                    reason,
+                }));
             }
             let cells = match parse_cells(&bytes) {
                 Ok(c) => c,
-                Err(e) => return Some(Err(Failed { at, raw: bytes, reason: format!("unreadable CSV row: {e}") })),
+                Err(e) => {
+                    return Some(Err(Failed {
+                        at,
+                        raw: bytes,
+                        reason: format!("unreadable CSV row: {e}"),
+                    }));
+                }
             };
             if cells.len() != header.len() {
-                let reason = format!("row has {} cells, the header has {}", cells.len(), header.len());
-                return Some(Err(Failed { at, raw: bytes, reason }));
+                let reason = format!(
+                    "row has {} cells, the header has {}",
+                    cells.len(),
+                    header.len()
+                );
+                return Some(Err(Failed {
+                    at,
+                    raw: bytes,
+                    reason,
+                }));
             }
             let mut map: Obj<'static> = Vec::with_capacity(header.len());
             for (name, cell) in header.iter().zip(cells) {
@@ -314,13 +390,25 @@ impl<R: BufRead> CsvRows<R> {
                     Ok(s) => map.push((Cow::Owned(name.clone()), Node::Str(Cow::Owned(s)))),
                     Err(_) => {
                         let reason = format!("field {name}: invalid UTF-8");
-                        return Some(Err(Failed { at, raw: bytes, reason }));
+                        return Some(Err(Failed {
+                            at,
+                            raw: bytes,
+                            reason,
+                        }));
                     }
                 }
             }
             return Some(match String::from_utf8(bytes) {
-                Ok(raw) => Ok(Item { at, body: Body::Row(map, raw), context: None }),
-                Err(e) => Err(Failed { at, raw: e.into_bytes(), reason: "invalid UTF-8".to_owned() }),
+                Ok(raw) => Ok(Item {
+                    at,
+                    body: Body::Row(map, raw),
+                    context: None,
+                }),
+                Err(e) => Err(Failed {
+                    at,
+                    raw: e.into_bytes(),
+                    reason: "invalid UTF-8".to_owned(),
+                }),
             });
         }
     }
@@ -328,7 +416,10 @@ impl<R: BufRead> CsvRows<R> {
 
 /// Splits one CSV record into its cells.
 fn parse_cells(bytes: &[u8]) -> Result<Vec<Vec<u8>>, csv::Error> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
     let mut rec = csv::ByteRecord::new();
     rdr.read_byte_record(&mut rec)?;
     Ok(rec.iter().map(<[u8]>::to_vec).collect())
@@ -347,10 +438,22 @@ mod tests {
     #[test]
     fn formats_are_told_by_their_first_bytes() {
         assert_eq!(detect_format(b"  [{\"a\":1}]"), Format::JsonArray);
-        assert_eq!(detect_format(b"{\"a\":{\"b\":\"}\"}}\n{\"a\":2}"), Format::JsonLines);
-        assert_eq!(detect_format(b"\xEF\xBB\xBF{\"records\": [\n  {"), Format::JsonDocument);
-        assert_eq!(detect_format(b"{\n  \"value\": []\n}"), Format::JsonDocument);
-        assert_eq!(detect_format(b"{\"truncated\": \"long first line"), Format::JsonLines);
+        assert_eq!(
+            detect_format(b"{\"a\":{\"b\":\"}\"}}\n{\"a\":2}"),
+            Format::JsonLines
+        );
+        assert_eq!(
+            detect_format(b"\xEF\xBB\xBF{\"records\": [\n  {"),
+            Format::JsonDocument
+        );
+        assert_eq!(
+            detect_format(b"{\n  \"value\": []\n}"),
+            Format::JsonDocument
+        );
+        assert_eq!(
+            detect_format(b"{\"truncated\": \"long first line"),
+            Format::JsonLines
+        );
         assert_eq!(detect_format(b"TimeGenerated [UTC],Id\n"), Format::Csv);
     }
 
@@ -358,12 +461,32 @@ mod tests {
     fn csv_rows_span_lines_inside_quotes() {
         let input = "TimeGenerated [UTC],Id,Status\n2024-01-01T00:00:00Z,a,\"{\"\"x\"\":\n1}\"\n\n2024-01-01T00:00:01Z,b,\n";
         let mut f = Framer::new(input.as_bytes(), Format::Csv);
-        let Some(Ok(Item { at, body: Body::Row(row, _), .. })) = f.next() else { panic!("row 1") };
+        let Some(Ok(Item {
+            at,
+            body: Body::Row(row, _),
+            ..
+        })) = f.next()
+        else {
+            panic!("row 1")
+        };
         assert_eq!(at, "row 1");
-        let cell = |row: &Obj<'_>, k: &str| super::super::tree::get_ci(row, k).and_then(Node::as_str).map(str::to_owned);
+        let cell = |row: &Obj<'_>, k: &str| {
+            super::super::tree::get_ci(row, k)
+                .and_then(Node::as_str)
+                .map(str::to_owned)
+        };
         assert_eq!(cell(&row, "Status").as_deref(), Some("{\"x\":\n1}"));
-        assert_eq!(cell(&row, "TimeGenerated").as_deref(), Some("2024-01-01T00:00:00Z"));
-        let Some(Ok(Item { body: Body::Row(row, _), .. })) = f.next() else { panic!("row 2") };
+        assert_eq!(
+            cell(&row, "TimeGenerated").as_deref(),
+            Some("2024-01-01T00:00:00Z")
+        );
+        let Some(Ok(Item {
+            body: Body::Row(row, _),
+            ..
+        })) = f.next()
+        else {
+            panic!("row 2")
+        };
         assert_eq!(cell(&row, "Status"), None);
         assert!(f.next().is_none());
     }

@@ -40,4 +40,8 @@ const COLUMNS: &[(&str, &[Src])] = &[
 ];
 
 /// The Graph activity mapping.
-pub(crate) const MAPPING: Mapping = Mapping { columns: COLUMNS, unhashed: &[], ..Mapping::EMPTY };
+pub(crate) const MAPPING: Mapping = Mapping {
+    columns: COLUMNS,
+    unhashed: &[],
+    ..Mapping::EMPTY
+};

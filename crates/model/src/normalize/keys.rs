@@ -9,8 +9,8 @@
 
 use super::engine::Input;
 use super::lenient::to_text;
-use crate::record::{Shape, Value};
 use crate::Category;
+use crate::record::{Shape, Value};
 use std::borrow::Cow;
 use xxhash_rust::xxh3::Xxh3Default;
 

@@ -121,7 +121,9 @@ pub(crate) fn to_i64(v: &Node<'_>) -> Option<i64> {
         Node::Num(Num::F(f)) => float_to_i64(*f),
         Node::Str(s) => {
             let t = s.trim();
-            t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().and_then(float_to_i64))
+            t.parse::<i64>()
+                .ok()
+                .or_else(|| t.parse::<f64>().ok().and_then(float_to_i64))
         }
         Node::Bool(b) => Some(i64::from(*b)),
         _ => None,
@@ -296,7 +298,9 @@ fn parse_us(b: &[u8]) -> Option<i64> {
     let (sec, micros) = c.seconds_and_fraction()?;
     c.skip_spaces();
     let rest = &b[c.i..];
-    let ampm = rest.get(..2).map(|p| [p[0].to_ascii_uppercase(), p[1].to_ascii_uppercase()]);
+    let ampm = rest
+        .get(..2)
+        .map(|p| [p[0].to_ascii_uppercase(), p[1].to_ascii_uppercase()]);
     match ampm {
         Some([b'A', b'M']) | Some([b'P', b'M']) => {
             if !(1..=12).contains(&h) {
@@ -333,14 +337,24 @@ fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         _ => 28,
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn to_micros(y: u32, mo: u32, d: u32, h: u32, mi: u32, s: u32, micros: u32, off: i64) -> Option<i64> {
-    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+fn to_micros(
+    y: u32,
+    mo: u32,
+    d: u32,
+    h: u32,
+    mi: u32,
+    s: u32,
+    micros: u32,
+    off: i64,
+) -> Option<i64> {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60
+    {
         return None;
     }
     let s = s.min(59); // a leap second reads as :59
@@ -404,24 +418,54 @@ mod tests {
     #[test]
     fn values_coerce_to_column_types() {
         use ColumnType as C;
-        assert_eq!(to_column(&node(json!("50140")), C::String), Value::String("50140".into()));
-        assert_eq!(to_column(&node(json!(50140)), C::String), Value::String("50140".into()));
+        assert_eq!(
+            to_column(&node(json!("50140")), C::String),
+            Value::String("50140".into())
+        );
+        assert_eq!(
+            to_column(&node(json!(50140)), C::String),
+            Value::String("50140".into())
+        );
         assert_eq!(to_column(&node(json!("<null>")), C::String), Value::Null);
         assert_eq!(to_column(&node(json!("")), C::Long), Value::Null);
-        assert_eq!(to_column(&node(json!("2693631")), C::Int), Value::Int(2_693_631));
+        assert_eq!(
+            to_column(&node(json!("2693631")), C::Int),
+            Value::Int(2_693_631)
+        );
         assert_eq!(to_column(&node(json!(4.0)), C::Long), Value::Int(4));
         assert_eq!(to_column(&node(json!("abc")), C::Long), Value::Null);
         assert_eq!(to_column(&node(json!("True")), C::Bool), Value::Bool(true));
         assert_eq!(to_column(&node(json!("0")), C::Bool), Value::Bool(false));
         assert_eq!(to_column(&node(json!(1)), C::Bool), Value::Bool(true));
         assert_eq!(to_column(&node(json!("1.5")), C::Real), Value::Real(1.5));
-        assert_eq!(to_column(&node(json!({"b":1,"a":[true,null]})), C::Dynamic), Value::Dynamic(r#"{"a":[true,null],"b":1}"#.into()));
-        assert_eq!(to_column(&node(json!("{\"b\": 1, \"a\": 2}")), C::Dynamic), Value::Dynamic(r#"{"a":2,"b":1}"#.into()));
-        assert_eq!(to_column(&node(json!("not json")), C::Dynamic), Value::Dynamic(r#""not json""#.into()));
-        assert_eq!(to_column(&node(json!("[1, 2")), C::Dynamic), Value::Dynamic(r#""[1, 2""#.into()));
-        assert_eq!(to_column(&node(json!([{"z":1,"y":"\n\u{1}"}])), C::String), Value::String(r#"[{"y":"\n\u0001","z":1}]"#.into()));
-        assert_eq!(to_column(&node(json!("[ \"x\" ]")), C::String), Value::String(r#"["x"]"#.into()));
-        assert_eq!(to_column(&node(json!("2024-01-02T03:04:05Z")), C::DateTime), Value::DateTime(1_704_164_645_000_000));
+        assert_eq!(
+            to_column(&node(json!({"b":1,"a":[true,null]})), C::Dynamic),
+            Value::Dynamic(r#"{"a":[true,null],"b":1}"#.into())
+        );
+        assert_eq!(
+            to_column(&node(json!("{\"b\": 1, \"a\": 2}")), C::Dynamic),
+            Value::Dynamic(r#"{"a":2,"b":1}"#.into())
+        );
+        assert_eq!(
+            to_column(&node(json!("not json")), C::Dynamic),
+            Value::Dynamic(r#""not json""#.into())
+        );
+        assert_eq!(
+            to_column(&node(json!("[1, 2")), C::Dynamic),
+            Value::Dynamic(r#""[1, 2""#.into())
+        );
+        assert_eq!(
+            to_column(&node(json!([{"z":1,"y":"\n\u{1}"}])), C::String),
+            Value::String(r#"[{"y":"\n\u0001","z":1}]"#.into())
+        );
+        assert_eq!(
+            to_column(&node(json!("[ \"x\" ]")), C::String),
+            Value::String(r#"["x"]"#.into())
+        );
+        assert_eq!(
+            to_column(&node(json!("2024-01-02T03:04:05Z")), C::DateTime),
+            Value::DateTime(1_704_164_645_000_000)
+        );
         assert_eq!(to_column(&node(json!(12)), C::DateTime), Value::Null);
     }
 }

@@ -8,9 +8,13 @@
 //!   reason, and decoding goes on with the next.
 //!
 //! Decoding is strict about structure (a record is an object; a diagnostic Entra record has a `properties`
-//! object; the event time is present and parses) and lenient about values ([`lenient`]). Detection of shape
-//! and category is in [`detect`]; each family's column table in its own file; keys and content hashes in the
-//! engine: the same event in any shape gets the same `key` and `content_hash`.
+//! object; the event time is present and parses) and lenient about values ([`lenient`]).
+//!
+//! Layout: `framing` and `scan` cut the input into items; `tree` parses an item once into a borrowed JSON
+//! tree; `detect` tells shape and category (rules in its module docs); one file per family holds its column
+//! table (`signin`, `audit`, `provisioning`, `risk`, `network`, `graph_activity`, `office`, `activity`, `flow`,
+//! `resource`); `engine` applies a table, `keys` computes the dedupe key and content hash: the same event in
+//! any shape gets the same `key` and `content_hash`.
 
 mod activity;
 mod audit;
@@ -29,6 +33,7 @@ mod resource;
 mod risk;
 mod scan;
 mod signin;
+mod slots;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -44,8 +49,8 @@ use framing::{Body, Framer, Item};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::VecDeque;
-use tree::{Entries, Node};
 use std::io::BufRead;
+use tree::{Entries, Node};
 
 /// What the caller knows about the input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -77,12 +82,20 @@ pub struct DecodeError {
 impl DecodeError {
     /// An error not tied to one field.
     pub fn new(message: impl Into<String>) -> DecodeError {
-        DecodeError { field: None, message: message.into(), category: None }
+        DecodeError {
+            field: None,
+            message: message.into(),
+            category: None,
+        }
     }
 
     /// An error naming the field at fault.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> DecodeError {
-        DecodeError { field: Some(field.into()), message: message.into(), category: None }
+        DecodeError {
+            field: Some(field.into()),
+            message: message.into(),
+            category: None,
+        }
     }
 
     fn in_category(mut self, c: Category) -> DecodeError {
@@ -114,7 +127,9 @@ pub fn decode_record(raw_json: &str, cx: &DecodeContext) -> Result<Vec<Record>, 
     while let Some((text, context)) = todo.pop() {
         match decode_text(text, cx, context.as_deref()).map_err(|(e, _)| e)? {
             Parsed::Records(r) => out.extend(r),
-            Parsed::Wrapper(elems, ctx) => todo.extend(elems.into_iter().rev().map(|e| (e, ctx.clone()))),
+            Parsed::Wrapper(elems, ctx) => {
+                todo.extend(elems.into_iter().rev().map(|e| (e, ctx.clone())))
+            }
         }
     }
     Ok(out)
@@ -145,10 +160,16 @@ struct Wrapper<'a> {
 /// Whether JSON text starts like a wrapper (`{"records"`, `{"value"`, `{"@odata…`): then its elements are cut
 /// out as raw text without re-serializing them.
 fn looks_like_wrapper(text: &str) -> bool {
-    let t = text.trim_start().strip_prefix('{').map(str::trim_start).unwrap_or_default();
+    let t = text
+        .trim_start()
+        .strip_prefix('{')
+        .map(str::trim_start)
+        .unwrap_or_default();
     let t = t.strip_prefix('"').unwrap_or_default();
     let head = |n: usize| t.get(..n).unwrap_or_default();
-    head(8).eq_ignore_ascii_case("records\"") || head(6).eq_ignore_ascii_case("value\"") || t.starts_with("@odata.")
+    head(8).eq_ignore_ascii_case("records\"")
+        || head(6).eq_ignore_ascii_case("value\"")
+        || t.starts_with("@odata.")
 }
 
 /// The elements of a wrapper that starts like one, as borrowed raw text, and its context.
@@ -190,7 +211,11 @@ fn wrapper_elements<'n, 'a>(obj: &'n Entries<'a>) -> Option<&'n [Node<'a>]> {
     let mut list = None;
     for (k, v) in obj {
         match v {
-            Node::Arr(a) if k.eq_ignore_ascii_case("records") || k.eq_ignore_ascii_case("value") => list = Some(a.as_slice()),
+            Node::Arr(a)
+                if k.eq_ignore_ascii_case("records") || k.eq_ignore_ascii_case("value") =>
+            {
+                list = Some(a.as_slice())
+            }
             _ if k.starts_with("@odata.") => {}
             _ => return None,
         }
@@ -199,13 +224,26 @@ fn wrapper_elements<'n, 'a>(obj: &'n Entries<'a>) -> Option<&'n [Node<'a>]> {
 }
 
 /// Decodes one parsed record; a non-flow record comes back with an empty `raw` for the caller to fill.
-fn decode_node(node: &Node<'_>, cx: &DecodeContext, context: Option<&str>) -> Result<Parsed, DecodeError> {
+fn decode_node(
+    node: &Node<'_>,
+    cx: &DecodeContext,
+    context: Option<&str>,
+) -> Result<Parsed, DecodeError> {
     let Node::Obj(obj) = node else {
-        return Err(DecodeError::new(format!("a record must be a JSON object, found {}", node.kind())));
+        return Err(DecodeError::new(format!(
+            "a record must be a JSON object, found {}",
+            node.kind()
+        )));
     };
     if let Some(elems) = wrapper_elements(obj) {
-        let ctx = tree::get_ci(obj, "@odata.context").and_then(Node::as_str).map(str::to_owned).or(context.map(str::to_owned));
-        return Ok(Parsed::Wrapper(elems.iter().map(lenient::canonical).collect(), ctx));
+        let ctx = tree::get_ci(obj, "@odata.context")
+            .and_then(Node::as_str)
+            .map(str::to_owned)
+            .or(context.map(str::to_owned));
+        return Ok(Parsed::Wrapper(
+            elems.iter().map(lenient::canonical).collect(),
+            ctx,
+        ));
     }
     let d = detect::detect(obj, cx.shape, cx.category, context)?;
     let records = if d.category.family() == Family::Flow {
@@ -214,7 +252,10 @@ fn decode_node(node: &Node<'_>, cx: &DecodeContext, context: Option<&str>) -> Re
         && d.category == Category::ResourceDiagnostics
         && let Some(rebuilt) = resource::from_resource_table(obj)
     {
-        let d2 = detect::Detected { shape: Shape::Diagnostic, category: d.category };
+        let d2 = detect::Detected {
+            shape: Shape::Diagnostic,
+            category: d.category,
+        };
         decode_one(&rebuilt, d2, cx).map(|mut r| {
             r.shape = Shape::LogAnalytics;
             vec![r]
@@ -222,14 +263,27 @@ fn decode_node(node: &Node<'_>, cx: &DecodeContext, context: Option<&str>) -> Re
     } else {
         decode_one(obj, d, cx).map(|r| vec![r])
     };
-    records.map(Parsed::Records).map_err(|e| e.in_category(d.category))
+    records
+        .map(Parsed::Records)
+        .map_err(|e| e.in_category(d.category))
 }
 
 /// Decodes one non-flow record of a detected shape and category.
-fn decode_one(obj: &Entries<'_>, d: detect::Detected, cx: &DecodeContext) -> Result<Record, DecodeError> {
+fn decode_one(
+    obj: &Entries<'_>,
+    d: detect::Detected,
+    cx: &DecodeContext,
+) -> Result<Record, DecodeError> {
     let m = mapping(d.category);
     let parsed_props: Node<'_>;
-    let mut input = Input { category: d.category, shape: d.shape, graph: None, env: None, row: None, graph_prefix: "" };
+    let mut input = Input {
+        category: d.category,
+        shape: d.shape,
+        graph: None,
+        env: None,
+        row: None,
+        graph_prefix: "",
+    };
     match d.shape {
         Shape::Graph => input.graph = Some(obj),
         Shape::LogAnalytics => input.row = Some(obj),
@@ -244,11 +298,21 @@ fn decode_one(obj: &Entries<'_>, d: detect::Detected, cx: &DecodeContext) -> Res
                 Some(Node::Obj(p)) => p,
                 Some(Node::Str(s)) => {
                     parsed_props = Node::parse(s).unwrap_or(Node::Null);
-                    parsed_props.as_obj().ok_or_else(|| DecodeError::field("properties", "a string that is not a JSON object"))?
+                    parsed_props.as_obj().ok_or_else(|| {
+                        DecodeError::field("properties", "a string that is not a JSON object")
+                    })?
                 }
-                Some(other) => return Err(DecodeError::field("properties", format!("not an object: {}", other.kind()))),
+                Some(other) => {
+                    return Err(DecodeError::field(
+                        "properties",
+                        format!("not an object: {}", other.kind()),
+                    ));
+                }
                 None => {
-                    return Err(DecodeError::field("properties", "missing (a diagnostic record carries the event in properties)"));
+                    return Err(DecodeError::field(
+                        "properties",
+                        "missing (a diagnostic record carries the event in properties)",
+                    ));
                 }
             });
         }
@@ -262,7 +326,11 @@ pub fn decode_stream<R: BufRead>(reader: R, format: Format, cx: DecodeContext) -
     if format == Format::Csv && cx.shape.is_none() {
         cx.shape = Some(Shape::LogAnalytics);
     }
-    DecodeStream { framer: Framer::new(reader, format), cx, pending: VecDeque::new() }
+    DecodeStream {
+        framer: Framer::new(reader, format),
+        cx,
+        pending: VecDeque::new(),
+    }
 }
 
 /// The iterator of [`decode_stream`]: every record, or the rejection of every bad item.
@@ -288,10 +356,22 @@ impl<R: BufRead> Iterator for DecodeStream<R> {
     }
 }
 
+// `Rejected` is large, but it is the public item type and rare; boxing it would cost every caller.
+#[allow(clippy::result_large_err)]
 impl<R> DecodeStream<R> {
-    fn rejected(&self, at: String, raw: Vec<u8>, reason: String, category: Option<Category>) -> Rejected {
+    fn rejected(
+        &self,
+        at: String,
+        raw: Vec<u8>,
+        reason: String,
+        category: Option<Category>,
+    ) -> Rejected {
         Rejected {
-            position: Position { source: self.cx.source.clone(), location: self.cx.location.clone(), at },
+            position: Position {
+                source: self.cx.source.clone(),
+                location: self.cx.location.clone(),
+                at,
+            },
             raw,
             reason,
             category: category.map(|c| c.name().to_owned()),
@@ -312,7 +392,12 @@ impl<R> DecodeStream<R> {
                         }));
                     }
                     Ok(Parsed::Wrapper(..)) => {
-                        let r = self.rejected(at, raw.into_bytes(), "a CSV row cannot be a wrapper".to_owned(), None);
+                        let r = self.rejected(
+                            at,
+                            raw.into_bytes(),
+                            "a CSV row cannot be a wrapper".to_owned(),
+                            None,
+                        );
                         self.pending.push_back(Err(r));
                     }
                     Err(e) => {
@@ -329,7 +414,11 @@ impl<R> DecodeStream<R> {
         if let Some((list, ctx)) = raw_wrapper(&text) {
             let ctx = ctx.or(context);
             for (i, raw) in list.iter().enumerate() {
-                self.decode_json(format!("{at} record {}", i + 1), raw.get().to_owned(), ctx.clone());
+                self.decode_json(
+                    format!("{at} record {}", i + 1),
+                    raw.get().to_owned(),
+                    ctx.clone(),
+                );
             }
             return;
         }

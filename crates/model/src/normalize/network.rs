@@ -10,7 +10,10 @@ use Src::{E, G};
 
 /// Canonical column ← sources, in order of preference.
 const COLUMNS: &[(&str, &[Src])] = &[
-    ("AccessType", &[G("accessType"), G("privateAccessDetails/accessType")]),
+    (
+        "AccessType",
+        &[G("accessType"), G("privateAccessDetails/accessType")],
+    ),
     ("Action", &[G("action")]),
     ("Actions", &[G("actions")]),
     ("AgentVersion", &[G("agentVersion")]),
@@ -20,21 +23,45 @@ const COLUMNS: &[(&str, &[Src])] = &[
     ("Channel", &[G("channel")]),
     ("Computer", &[G("computer")]),
     ("ConnectionId", &[G("connectionId")]),
-    ("ConnectionStatus", &[G("connectionStatus"), G("privateAccessDetails/connectionStatus")]),
-    ("ConnectorId", &[G("connectorId"), G("privateAccessDetails/connectorId")]),
-    ("ConnectorIp", &[G("connectorIp"), G("privateAccessDetails/connectorIp")]),
-    ("ConnectorName", &[G("connectorName"), G("privateAccessDetails/connectorName")]),
+    (
+        "ConnectionStatus",
+        &[
+            G("connectionStatus"),
+            G("privateAccessDetails/connectionStatus"),
+        ],
+    ),
+    (
+        "ConnectorId",
+        &[G("connectorId"), G("privateAccessDetails/connectorId")],
+    ),
+    (
+        "ConnectorIp",
+        &[G("connectorIp"), G("privateAccessDetails/connectorIp")],
+    ),
+    (
+        "ConnectorName",
+        &[G("connectorName"), G("privateAccessDetails/connectorName")],
+    ),
     ("CreatedDateTime", &[G("createdDateTime")]),
     ("Description", &[G("description")]),
     ("DestinationFqdn", &[G("destinationFqdn")]),
     ("DestinationIp", &[G("destinationIp")]),
     ("DestinationPort", &[G("destinationPort")]),
     ("DestinationUrl", &[G("destinationUrl")]),
-    ("DestinationWebCategories", &[G("destinationWebCategories"), G("destinationWebCategory/displayName")]),
+    (
+        "DestinationWebCategories",
+        &[
+            G("destinationWebCategories"),
+            G("destinationWebCategory/displayName"),
+        ],
+    ),
     ("DeviceCategory", &[G("deviceCategory")]),
     ("DeviceId", &[G("deviceId")]),
     ("DeviceOperatingSystem", &[G("deviceOperatingSystem")]),
-    ("DeviceOperatingSystemVersion", &[G("deviceOperatingSystemVersion")]),
+    (
+        "DeviceOperatingSystemVersion",
+        &[G("deviceOperatingSystemVersion")],
+    ),
     ("EndDateTime", &[G("endDateTime")]),
     ("EventData", &[G("eventData")]),
     ("EventId", &[G("eventId")]),
@@ -51,10 +78,16 @@ const COLUMNS: &[(&str, &[Src])] = &[
     ("PolicyId", &[G("policyId")]),
     ("PolicyName", &[G("policyName")]),
     ("PolicyRuleId", &[G("policyRuleId")]),
-    ("ProcessingRegion", &[G("processingRegion"), G("popProcessingRegion")]),
+    (
+        "ProcessingRegion",
+        &[G("processingRegion"), G("popProcessingRegion")],
+    ),
     ("ProviderName", &[G("providerName")]),
     ("ReceivedBytes", &[G("receivedBytes")]),
-    ("ReferrerHeader", &[G("referrerHeader"), G("headers/referrer")]),
+    (
+        "ReferrerHeader",
+        &[G("referrerHeader"), G("headers/referrer")],
+    ),
     ("RelatedResources", &[G("relatedResources")]),
     ("RemoteNetworkId", &[G("remoteNetworkId")]),
     ("ResourceTenantId", &[G("resourceTenantId")]),
@@ -74,8 +107,15 @@ const COLUMNS: &[(&str, &[Src])] = &[
     ("UserId", &[G("userId")]),
     ("UserPrincipalName", &[G("userPrincipalName")]),
     ("VendorName", &[G("vendorName")]),
-    ("XForwardedFor", &[G("xForwardedFor"), G("headers/xForwardedFor")]),
+    (
+        "XForwardedFor",
+        &[G("xForwardedFor"), G("headers/xForwardedFor")],
+    ),
 ];
 
 /// The Global Secure Access mapping.
-pub(crate) const MAPPING: Mapping = Mapping { columns: COLUMNS, unhashed: &["EventType"], ..Mapping::EMPTY };
+pub(crate) const MAPPING: Mapping = Mapping {
+    columns: COLUMNS,
+    unhashed: &["EventType"],
+    ..Mapping::EMPTY
+};

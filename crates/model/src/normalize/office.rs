@@ -9,16 +9,22 @@
 //! table is not this category (see `detect`).
 
 use super::engine::{Input, Mapping, Src};
+use super::tree::{Node, Obj};
 use crate::Category;
 use Src::{D, E, G};
-use super::tree::{Node, Obj};
 use std::borrow::Cow;
 
 /// Canonical column ← sources, in order of preference.
 const COLUMNS: &[(&str, &[Src])] = &[
-    ("AdditionalProperties", &[G("AdditionalProperties"), D(additional_properties)]),
+    (
+        "AdditionalProperties",
+        &[G("AdditionalProperties"), D(additional_properties)],
+    ),
     ("AppId", &[G("AppId"), G("ApplicationId")]),
-    ("ClientIp", &[G("ClientIp"), G("ClientIPAddress"), G("ActorIpAddress")]),
+    (
+        "ClientIp",
+        &[G("ClientIp"), G("ClientIPAddress"), G("ActorIpAddress")],
+    ),
     ("CreationTime", &[G("CreationTime")]),
     ("DeviceId", &[G("DeviceId")]),
     ("DeviceOperatingSystem", &[G("DeviceOperatingSystem")]),
@@ -49,8 +55,21 @@ pub(crate) const MAPPING: Mapping = Mapping {
 /// azure-reference-other include file, as listed in `sim`'s `la_schema`; it has no `CreationTime`, `AppId`
 /// or `IsManagedDevice`).
 const OFFICE_LA: &[&str] = &[
-    "AdditionalProperties", "ClientIp", "DeviceId", "DeviceOperatingSystem", "Id", "ObjectId", "Operation",
-    "OrganizationId", "RecordType", "ResultStatus", "SourceIp", "TenantId", "UserId", "UserKey", "UserType",
+    "AdditionalProperties",
+    "ClientIp",
+    "DeviceId",
+    "DeviceOperatingSystem",
+    "Id",
+    "ObjectId",
+    "Operation",
+    "OrganizationId",
+    "RecordType",
+    "ResultStatus",
+    "SourceIp",
+    "TenantId",
+    "UserId",
+    "UserKey",
+    "UserType",
     "Workload",
 ];
 
@@ -59,10 +78,16 @@ const OFFICE_LA: &[&str] = &[
 fn additional_properties<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> {
     let obj = i.graph?;
     let taken = |k: &str| {
-        COLUMNS.iter().flat_map(|(_, srcs)| srcs.iter()).any(|s| match s {
-            Src::G(p) => p.split('/').next().is_some_and(|first| first.eq_ignore_ascii_case(k)),
-            _ => false,
-        })
+        COLUMNS
+            .iter()
+            .flat_map(|(_, srcs)| srcs.iter())
+            .any(|s| match s {
+                Src::G(p) => p
+                    .split('/')
+                    .next()
+                    .is_some_and(|first| first.eq_ignore_ascii_case(k)),
+                _ => false,
+            })
     };
     let rest: Obj<'a> = obj.iter().filter(|(k, _)| !taken(k)).cloned().collect();
     (!rest.is_empty()).then_some(Cow::Owned(Node::Obj(rest)))

@@ -25,9 +25,18 @@ const COLUMNS: &[(&str, &[Src])] = &[
     ("ProvisioningAction", &[G("provisioningAction")]),
     ("ProvisioningStatusInfo", &[G("provisioningStatusInfo")]),
     ("ProvisioningSteps", &[G("provisioningSteps")]),
-    ("ResultDescription", &[E("resultDescription"), G("provisioningStatusInfo/errorInformation/reason")]),
+    (
+        "ResultDescription",
+        &[
+            E("resultDescription"),
+            G("provisioningStatusInfo/errorInformation/reason"),
+        ],
+    ),
     ("ResultSignature", &[E("resultSignature")]),
-    ("ResultType", &[E("resultType"), G("provisioningStatusInfo/status")]),
+    (
+        "ResultType",
+        &[E("resultType"), G("provisioningStatusInfo/status")],
+    ),
     ("ServicePrincipal", &[G("servicePrincipal")]),
     ("SourceIdentity", &[G("sourceIdentity")]),
     ("TargetIdentity", &[G("targetIdentity")]),
@@ -36,4 +45,8 @@ const COLUMNS: &[(&str, &[Src])] = &[
 ];
 
 /// The provisioning mapping.
-pub(crate) const MAPPING: Mapping = Mapping { columns: COLUMNS, unhashed: &[], ..Mapping::EMPTY };
+pub(crate) const MAPPING: Mapping = Mapping {
+    columns: COLUMNS,
+    unhashed: &[],
+    ..Mapping::EMPTY
+};

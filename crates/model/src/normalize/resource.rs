@@ -9,7 +9,9 @@
 
 use super::derive::{resource_group, resource_name, resource_provider, subscription_id};
 use super::engine::{Mapping, Src};
-use super::tree::{Entries, Node, Obj, get_ci};
+use super::lenient::{to_bool, to_i64};
+use super::tree::{Entries, Node, Num, Obj, get_ci};
+use crate::schema::ColumnType;
 use Src::{D, G};
 use std::borrow::Cow;
 
@@ -68,7 +70,14 @@ const ENVELOPE_COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// Log Analytics bookkeeping columns, dropped.
-const LA_META: &[&str] = &["TenantId", "SourceSystem", "Type", "_BilledSize", "_IsBillable", "_SubscriptionId"];
+const LA_META: &[&str] = &[
+    "TenantId",
+    "SourceSystem",
+    "Type",
+    "_BilledSize",
+    "_IsBillable",
+    "_SubscriptionId",
+];
 
 /// A row of a resource-specific table (`AZKVAuditLogs`) rebuilt as the resource-log record it came from:
 /// envelope columns back to their camelCase fields, every other column into `properties` (`HttpStatusCode`
@@ -76,29 +85,70 @@ const LA_META: &[&str] = &["TenantId", "SourceSystem", "Type", "_BilledSize", "_
 /// `None` for other tables.
 pub(crate) fn from_resource_table<'a>(row: &'a Entries<'a>) -> Option<Obj<'a>> {
     let table = get_ci(row, "Type").and_then(Node::as_str)?;
-    let (_, category) = RESOURCE_TABLES.iter().find(|(t, _)| t.eq_ignore_ascii_case(table))?;
-    let mut env: Obj<'a> = vec![(Cow::Borrowed("category"), Node::Str(Cow::Borrowed(category)))];
+    let (_, category) = RESOURCE_TABLES
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(table))?;
+    let mut env: Obj<'a> = vec![(
+        Cow::Borrowed("category"),
+        Node::Str(Cow::Borrowed(category)),
+    )];
     let mut props: Obj<'a> = Vec::new();
     for (k, v) in row {
         if LA_META.iter().any(|m| m.eq_ignore_ascii_case(k)) {
             continue;
         }
-        if let Some((_, field)) = ENVELOPE_COLUMNS.iter().find(|(c, _)| c.eq_ignore_ascii_case(k)) {
+        if let Some((_, field)) = ENVELOPE_COLUMNS
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(k))
+        {
             if !env.iter().any(|(e, _)| e == field) {
                 env.push((Cow::Borrowed(field), v.clone()));
             }
             continue;
         }
-        props.push((Cow::Owned(lower_camel(k)), v.clone()));
+        props.push((Cow::Owned(lower_camel(k)), retype(k, v)));
     }
     env.push((Cow::Borrowed("properties"), Node::Obj(props)));
     Some(env)
 }
 
+/// Non-string columns of the resource-specific tables, whose CSV cells arrive as text.
+const TYPED: &[(&str, ColumnType)] = &[
+    ("HttpStatusCode", ColumnType::Int),
+    ("IsAccessPolicyMatch", ColumnType::Bool),
+    ("IsRbacAuthorized", ColumnType::Bool),
+];
+
+/// A property value as the diagnostic record has it: text holding a JSON object or array parsed, typed
+/// columns given as text read as their type.
+fn retype<'a>(column: &str, v: &Node<'a>) -> Node<'a> {
+    let Node::Str(text) = v else { return v.clone() };
+    let t = text.trim();
+    if (t.starts_with('{') || t.starts_with('['))
+        && let Ok(parsed) = Node::parse(t)
+    {
+        return parsed.into_owned();
+    }
+    match TYPED
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(column))
+        .map(|(_, ty)| *ty)
+    {
+        Some(ColumnType::Int) => to_i64(v).map_or_else(|| v.clone(), |n| Node::Num(Num::I(n))),
+        Some(ColumnType::Bool) => to_bool(v).map_or_else(|| v.clone(), Node::Bool),
+        _ => v.clone(),
+    }
+}
+
 /// `HttpStatusCode` → `httpStatusCode`, `IPAddress` → `ipAddress`.
 fn lower_camel(name: &str) -> String {
     let run = name.chars().take_while(char::is_ascii_uppercase).count();
-    let next_lower = name.chars().nth(run).is_some_and(|c| c.is_ascii_lowercase());
+    let next_lower = name
+        .chars()
+        .nth(run)
+        .is_some_and(|c| c.is_ascii_lowercase());
     let n = if run > 1 && next_lower { run - 1 } else { run };
-    name.char_indices().map(|(i, c)| if i < n { c.to_ascii_lowercase() } else { c }).collect()
+    name.char_indices()
+        .map(|(i, c)| if i < n { c.to_ascii_lowercase() } else { c })
+        .collect()
 }

@@ -43,7 +43,10 @@ const COLUMNS: &[(&str, &[Src])] = &[
     ("RiskLastUpdatedDateTime", &[G("riskLastUpdatedDateTime")]),
     ("RiskLevel", &[G("riskLevel")]),
     ("RiskState", &[G("riskState")]),
-    ("ServicePrincipalDisplayName", &[G("servicePrincipalDisplayName")]),
+    (
+        "ServicePrincipalDisplayName",
+        &[G("servicePrincipalDisplayName")],
+    ),
     ("ServicePrincipalId", &[G("servicePrincipalId")]),
     ("ServicePrincipalType", &[G("servicePrincipalType")]),
     ("Source", &[G("source")]),
@@ -55,4 +58,8 @@ const COLUMNS: &[(&str, &[Src])] = &[
 ];
 
 /// The risk mapping.
-pub(crate) const MAPPING: Mapping = Mapping { columns: COLUMNS, unhashed: &["AgentType"], ..Mapping::EMPTY };
+pub(crate) const MAPPING: Mapping = Mapping {
+    columns: COLUMNS,
+    unhashed: &["AgentType"],
+    ..Mapping::EMPTY
+};

@@ -26,15 +26,25 @@ struct Store {
 
 impl Store {
     fn new() -> Store {
-        Store { buf: Vec::new(), total: 0, keep: true }
+        Store {
+            buf: Vec::new(),
+            total: 0,
+            keep: true,
+        }
     }
     fn discard() -> Store {
-        Store { buf: Vec::new(), total: 0, keep: false }
+        Store {
+            buf: Vec::new(),
+            total: 0,
+            keep: false,
+        }
     }
     fn extend(&mut self, s: &[u8]) {
         self.total += s.len() as u64;
         if self.keep {
-            let room = usize::try_from(MAX_RECORD_BYTES).unwrap_or(usize::MAX).saturating_sub(self.buf.len());
+            let room = usize::try_from(MAX_RECORD_BYTES)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(self.buf.len());
             self.buf.extend_from_slice(&s[..s.len().min(room)]);
         }
     }
@@ -81,7 +91,14 @@ pub(crate) struct Scanner<R> {
 
 impl<R: BufRead> Scanner<R> {
     pub(crate) fn new(r: R) -> Scanner<R> {
-        Scanner { r, line: 1, state: State::Top, index: 0, context: None, done: false }
+        Scanner {
+            r,
+            line: 1,
+            state: State::Top,
+            index: 0,
+            context: None,
+            done: false,
+        }
     }
 
     fn peek(&mut self) -> Result<Option<u8>, Stop> {
@@ -157,7 +174,9 @@ impl<R: BufRead> Scanner<R> {
                         Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                         Err(e) => return Err(Stop::Io(e)),
                     };
-                    let Some(&c) = chunk.first() else { return Err(Stop::Eof) };
+                    let Some(&c) = chunk.first() else {
+                        return Err(Stop::Eof);
+                    };
                     match c {
                         b'"' => {
                             self.bump(c);
@@ -178,7 +197,10 @@ impl<R: BufRead> Scanner<R> {
                             }
                         }
                         _ => {
-                            let n = chunk.iter().position(|b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']')).unwrap_or(chunk.len());
+                            let n = chunk
+                                .iter()
+                                .position(|b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'))
+                                .unwrap_or(chunk.len());
                             st.extend(&chunk[..n]);
                             self.line += memchr::memchr_iter(b'\n', &chunk[..n]).count() as u64;
                             self.r.consume(n);
@@ -222,11 +244,22 @@ impl<R: BufRead> Scanner<R> {
 
     fn item(&self, at: String, st: Store) -> Option<Result<Item, Failed>> {
         if st.over() {
-            let reason = format!("item longer than {MAX_RECORD_BYTES} bytes ({} bytes)", st.total);
-            return Some(Err(Failed { at, raw: st.buf, reason }));
+            let reason = format!(
+                "item longer than {MAX_RECORD_BYTES} bytes ({} bytes)",
+                st.total
+            );
+            return Some(Err(Failed {
+                at,
+                raw: st.buf,
+                reason,
+            }));
         }
         let context = self.context.clone();
-        Some(utf8(at, st.buf).map(|(at, s)| Item { at, body: Body::Json(s), context }))
+        Some(utf8(at, st.buf).map(|(at, s)| Item {
+            at,
+            body: Body::Json(s),
+            context,
+        }))
     }
 
     /// A top-level object: a wrapper (switches to its array and returns `None`) or one item.
@@ -283,8 +316,12 @@ impl<R: BufRead> Scanner<R> {
                 Ok(n) => n,
                 Err(e) => return self.fail(at, st.buf, e),
             };
-            let name = key.buf.get(1..key.buf.len().saturating_sub(1)).unwrap_or_default();
-            let wrapper_key = name.eq_ignore_ascii_case(b"records") || name.eq_ignore_ascii_case(b"value");
+            let name = key
+                .buf
+                .get(1..key.buf.len().saturating_sub(1))
+                .unwrap_or_default();
+            let wrapper_key =
+                name.eq_ignore_ascii_case(b"records") || name.eq_ignore_ascii_case(b"value");
             if wrapper_key && only_odata && next == Some(b'[') {
                 self.bump(b'[');
                 self.state = State::Array { wrapper: true };
@@ -340,11 +377,11 @@ impl<R: BufRead> Iterator for Scanner<R> {
             if self.done {
                 return None;
             }
-            let at_line = format!("line {}", self.line);
             let c = match self.skip_ws() {
                 Ok(c) => c,
-                Err(e) => return self.fail(at_line, Vec::new(), e),
+                Err(e) => return self.fail(format!("line {}", self.line), Vec::new(), e),
             };
+            let at_line = format!("line {}", self.line);
             match self.state {
                 State::Top => match c {
                     None => {
@@ -374,8 +411,13 @@ impl<R: BufRead> Iterator for Scanner<R> {
                                 raw.push(b);
                             }
                         }
-                        let reason = format!("unexpected {:?} outside any JSON value", char::from(c));
-                        return Some(Err(Failed { at: at_line, raw, reason }));
+                        let reason =
+                            format!("unexpected {:?} outside any JSON value", char::from(c));
+                        return Some(Err(Failed {
+                            at: at_line,
+                            raw,
+                            reason,
+                        }));
                     }
                 },
                 State::Array { wrapper } => match c {
@@ -416,61 +458,5 @@ impl<R: BufRead> Iterator for Scanner<R> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn items(input: &str) -> Vec<Result<(String, String), (String, String)>> {
-        Scanner::new(input.as_bytes())
-            .map(|r| match r {
-                Ok(Item { at, body: Body::Json(s), .. }) => Ok((at, s)),
-                Ok(_) => Err(("row".into(), String::new())),
-                Err(f) => Err((f.at, f.reason)),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn arrays_stream_element_by_element() {
-        let got = items(" [ {\"a\": \"x]}\\\"\"} , [1,2],\n{\"b\":{}} ]\n");
-        assert_eq!(
-            got,
-            vec![
-                Ok(("element 1".into(), "{\"a\": \"x]}\\\"\"}".into())),
-                Ok(("element 2".into(), "[1,2]".into())),
-                Ok(("element 3".into(), "{\"b\":{}}".into())),
-            ]
-        );
-    }
-
-    #[test]
-    fn wrappers_yield_their_records_and_skip_the_rest() {
-        let doc = "{\n \"@odata.context\": \"x#auditLogs/signIns\",\n \"value\": [\n  {\"id\": 1},\n  {\"id\": 2}\n ],\n \"@odata.nextLink\": \"n\"\n}\n{\"records\":[{\"id\":3}]}";
-        let mut s = Scanner::new(doc.as_bytes());
-        let first = s.next().and_then(Result::ok).unwrap();
-        assert_eq!(first.at, "line 4 record 1");
-        assert_eq!(first.context.as_deref(), Some("x#auditLogs/signIns"));
-        let rest: Vec<_> = s.map(|r| r.ok().map(|i| i.at)).collect();
-        assert_eq!(rest, vec![Some("line 5 record 2".into()), Some("line 9 record 1".into())]);
-    }
-
-    #[test]
-    fn plain_objects_are_one_item_each() {
-        let got = items("{\n  \"time\": \"t\",\n  \"value\": [1]\n}\n{\"a\":1}");
-        assert_eq!(
-            got,
-            vec![
-                Ok(("line 1".into(), "{\"time\":\"t\",\"value\":[1]}".into())),
-                Ok(("line 5".into(), "{\"a\":1}".into())),
-            ]
-        );
-    }
-
-    #[test]
-    fn truncation_and_garbage_are_reported() {
-        let got = items("garbage here\n[{\"a\":1}, {\"b\":");
-        assert!(matches!(&got[0], Err((at, r)) if at == "line 1" && r.contains("outside any JSON value")));
-        assert_eq!(got[1], Ok(("element 1".into(), "{\"a\":1}".into())));
-        assert!(matches!(&got[2], Err((at, r)) if at == "element 2" && r.contains("end of input")));
-        assert_eq!(got.len(), 3);
-    }
-}
+#[path = "scan_tests.rs"]
+mod tests;

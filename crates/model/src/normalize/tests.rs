@@ -13,7 +13,13 @@ fn detect_json(v: &Json) -> Result<detect::Detected, DecodeError> {
 }
 
 fn cx() -> DecodeContext {
-    DecodeContext { source: "test".into(), location: "mem".into(), ingest_time: 1, category: None, shape: None }
+    DecodeContext {
+        source: "test".into(),
+        location: "mem".into(),
+        ingest_time: 1,
+        category: None,
+        shape: None,
+    }
 }
 
 fn one(raw: &str) -> Record {
@@ -23,7 +29,8 @@ fn one(raw: &str) -> Record {
 }
 
 fn get<'a>(r: &'a Record, col: &str) -> &'a Value {
-    r.get(col).unwrap_or_else(|| panic!("{} has no column {col}", r.category.table()))
+    r.get(col)
+        .unwrap_or_else(|| panic!("{} has no column {col}", r.category.table()))
 }
 
 fn s(v: &str) -> Value {
@@ -105,7 +112,10 @@ fn signin_shapes() -> [String; 3] {
 fn one_event_in_three_shapes_has_one_key_and_hash() {
     let recs: Vec<Record> = signin_shapes().iter().map(|r| one(r)).collect();
     let shapes: Vec<Shape> = recs.iter().map(|r| r.shape).collect();
-    assert_eq!(shapes, [Shape::Graph, Shape::Diagnostic, Shape::LogAnalytics]);
+    assert_eq!(
+        shapes,
+        [Shape::Graph, Shape::Diagnostic, Shape::LogAnalytics]
+    );
     for r in &recs {
         assert_eq!(r.category, Category::SignInLogs);
         assert_eq!(r.key, "66ea54eb");
@@ -113,8 +123,14 @@ fn one_event_in_three_shapes_has_one_key_and_hash() {
         assert_eq!(r.event_time, recs[0].event_time);
     }
     assert_eq!(get(&recs[2], "Status"), get(&recs[0], "Status"));
-    assert_eq!(get(&recs[2], "AuthenticationDetails"), get(&recs[0], "AuthenticationDetails"));
-    assert_ne!(get(&recs[1], "TimeGenerated"), get(&recs[0], "TimeGenerated"));
+    assert_eq!(
+        get(&recs[2], "AuthenticationDetails"),
+        get(&recs[0], "AuthenticationDetails")
+    );
+    assert_ne!(
+        get(&recs[1], "TimeGenerated"),
+        get(&recs[0], "TimeGenerated")
+    );
 
     // Enriched republication (MFA details arrived): a new hash under the same key.
     let mut enriched: Json = serde_json::from_str(&signin_shapes()[0]).unwrap();
@@ -129,13 +145,22 @@ fn every_schema_column_is_mapped_or_documented() {
     for c in Category::ALL {
         let plan = engine::plan(*c);
         let m = mapping(*c);
-        let missing: Vec<_> =
-            plan.unmapped_columns().into_iter().filter(|n| !m.not_derived.iter().any(|d| d.eq_ignore_ascii_case(n))).collect();
+        let missing: Vec<_> = plan
+            .unmapped_columns()
+            .into_iter()
+            .filter(|n| !m.not_derived.iter().any(|d| d.eq_ignore_ascii_case(n)))
+            .collect();
         assert!(missing.is_empty(), "{c}: no source for {missing:?}");
         assert!(!plan.hashed_columns().is_empty(), "{c}: nothing hashed");
         for (name, _) in m.columns {
-            let known = Category::ALL.iter().filter(|o| mapping(**o).columns.as_ptr() == m.columns.as_ptr()).any(|o| o.schema_has(name));
-            assert!(known, "{c}: table column {name} is in no schema of its family");
+            let known = Category::ALL
+                .iter()
+                .filter(|o| mapping(**o).columns.as_ptr() == m.columns.as_ptr())
+                .any(|o| o.schema_has(name));
+            assert!(
+                known,
+                "{c}: table column {name} is in no schema of its family"
+            );
         }
     }
 }
@@ -152,7 +177,10 @@ fn audit_examples_decode() {
     let raw = r#"{"time":"2022-01-22T18:15:02.3875429Z","resourceId":"/tenants/4bbb79f7-5724-4c9e-95f3-de075f6ec090/providers/Microsoft.aadiam","operationName":"Update service principal","operationVersion":"1.0","category":"AuditLogs","tenantId":"4bbb79f7-5724-4c9e-95f3-de075f6ec090","resultSignature":"None","durationMs":"0","callerIpAddress":"1.128.3.4","correlationId":"87979703-118b-498f-99c2-ccd1a56f1a5a","identity":"Managed Service Identity","Level":4,"properties":{"id":"Directory_87979703-118b-498f-99c2-ccd1a56f1a5a_ULAYA_144938566","category":"ApplicationManagement","correlationId":"87979703-118b-498f-99c2-ccd1a56f1a5a","result":"success","resultReason":"","activityDisplayName":"Update service principal","activityDateTime":"2022-01-22T18:15:02.3875429+00:00","loggedByService":"Core Directory","operationType":"Update","userAgent":null,"initiatedBy":{"app":{"appId":null,"displayName":"Managed Service Identity","servicePrincipalId":"b9814691-9ca1-4e55-a1ac-8ef5dd010ec0","servicePrincipalName":null}},"targetResources":[{"id":"a7d5dcbe-0627-4ddf-a2f4-86b6785bcc42","displayName":"billing-test-wus","type":"ServicePrincipal","modifiedProperties":[],"administrativeUnits":[]}],"additionalDetails":[{"key":"User-Agent","value":"Microsoft Azure Graph Client Library 2.1.17-internal"}]}}"#;
     let r = one(raw);
     assert_eq!(r.category, Category::AuditLogs);
-    assert_eq!(r.key, "Directory_87979703-118b-498f-99c2-ccd1a56f1a5a_ULAYA_144938566");
+    assert_eq!(
+        r.key,
+        "Directory_87979703-118b-498f-99c2-ccd1a56f1a5a_ULAYA_144938566"
+    );
     assert_eq!(get(&r, "Category"), &s("ApplicationManagement"));
     assert_eq!(get(&r, "DurationMs"), &Value::Int(0));
     assert_eq!(get(&r, "Level"), &s("4"));
@@ -163,33 +191,125 @@ fn audit_examples_decode() {
 #[test]
 fn detection_rules() {
     let cases: &[(Json, Shape, Category)] = &[
-        (json!({"@odata.type": "#microsoft.graph.riskDetection", "id": "x"}), Shape::Graph, Category::UserRiskEvents),
-        (json!({"riskEventType": "a", "detectedDateTime": "t", "servicePrincipalId": "s"}), Shape::Graph, Category::ServicePrincipalRiskEvents),
-        (json!({"riskEventType": "a", "detectedDateTime": "t", "agentId": "s"}), Shape::Graph, Category::AgentRiskEvents),
-        (json!({"riskLastUpdatedDateTime": "t", "userPrincipalName": "u"}), Shape::Graph, Category::RiskyUsers),
-        (json!({"riskLastUpdatedDateTime": "t", "appId": "a"}), Shape::Graph, Category::RiskyServicePrincipals),
-        (json!({"riskLastModifiedDateTime": "t", "agentDisplayName": "a"}), Shape::Graph, Category::RiskyAgents),
-        (json!({"jobId": "j", "activityDateTime": "t"}), Shape::Graph, Category::ProvisioningLogs),
-        (json!({"activityDateTime": "t", "activityDisplayName": "a"}), Shape::Graph, Category::AuditLogs),
-        (json!({"createdDateTime": "t", "appId": "a", "status": {}, "tokenIssuerType": "ADFederationServices"}), Shape::Graph, Category::AdfsSignInLogs),
-        (json!({"createdDateTime": "t", "appId": "a", "status": {}, "signInEventTypes": ["managedIdentity"]}), Shape::Graph, Category::ManagedIdentitySignInLogs),
-        (json!({"createdDateTime": "t", "appId": "a", "status": {}, "servicePrincipalId": "s"}), Shape::Graph, Category::ServicePrincipalSignInLogs),
-        (json!({"createdDateTime": "t", "userId": "u", "status": {}, "isInteractive": false}), Shape::Graph, Category::NonInteractiveUserSignInLogs),
-        (json!({"transactionId": "x", "createdDateTime": "t"}), Shape::Graph, Category::NetworkAccessTrafficLogs),
-        (json!({"eventTimestamp": "t", "eventDataId": "e", "operationName": {"value": "x"}}), Shape::Graph, Category::AzureActivity),
-        (json!({"CreationTime": "t", "Operation": "o", "RecordType": 15, "Id": "i"}), Shape::Graph, Category::EnrichedOffice365AuditLogs),
-        (json!({"TimeGenerated": "t", "Type": "AADNonInteractiveUserSignInLogs"}), Shape::LogAnalytics, Category::NonInteractiveUserSignInLogs),
-        (json!({"time": "t", "category": "Administrative", "operationName": "x", "resourceId": "/subscriptions/s"}), Shape::Diagnostic, Category::AzureActivity),
-        (json!({"time": "t", "category": "StorageRead", "operationName": "x", "properties": {}}), Shape::Diagnostic, Category::ResourceDiagnostics),
-        (json!({"time": "t", "operationName": "x", "resourceId": "/subscriptions/s", "properties": {}}), Shape::Diagnostic, Category::ResourceDiagnostics),
-        (json!({"time": "t", "flowRecords": {}, "operationName": "x"}), Shape::Diagnostic, Category::VnetFlowLogs),
+        (
+            json!({"@odata.type": "#microsoft.graph.riskDetection", "id": "x"}),
+            Shape::Graph,
+            Category::UserRiskEvents,
+        ),
+        (
+            json!({"riskEventType": "a", "detectedDateTime": "t", "servicePrincipalId": "s"}),
+            Shape::Graph,
+            Category::ServicePrincipalRiskEvents,
+        ),
+        (
+            json!({"riskEventType": "a", "detectedDateTime": "t", "agentId": "s"}),
+            Shape::Graph,
+            Category::AgentRiskEvents,
+        ),
+        (
+            json!({"riskLastUpdatedDateTime": "t", "userPrincipalName": "u"}),
+            Shape::Graph,
+            Category::RiskyUsers,
+        ),
+        (
+            json!({"riskLastUpdatedDateTime": "t", "appId": "a"}),
+            Shape::Graph,
+            Category::RiskyServicePrincipals,
+        ),
+        (
+            json!({"riskLastModifiedDateTime": "t", "agentDisplayName": "a"}),
+            Shape::Graph,
+            Category::RiskyAgents,
+        ),
+        (
+            json!({"jobId": "j", "activityDateTime": "t"}),
+            Shape::Graph,
+            Category::ProvisioningLogs,
+        ),
+        (
+            json!({"activityDateTime": "t", "activityDisplayName": "a"}),
+            Shape::Graph,
+            Category::AuditLogs,
+        ),
+        (
+            json!({"createdDateTime": "t", "appId": "a", "status": {}, "tokenIssuerType": "ADFederationServices"}),
+            Shape::Graph,
+            Category::AdfsSignInLogs,
+        ),
+        (
+            json!({"createdDateTime": "t", "appId": "a", "status": {}, "signInEventTypes": ["managedIdentity"]}),
+            Shape::Graph,
+            Category::ManagedIdentitySignInLogs,
+        ),
+        (
+            json!({"createdDateTime": "t", "appId": "a", "status": {}, "servicePrincipalId": "s"}),
+            Shape::Graph,
+            Category::ServicePrincipalSignInLogs,
+        ),
+        (
+            json!({"createdDateTime": "t", "userId": "u", "status": {}, "isInteractive": false}),
+            Shape::Graph,
+            Category::NonInteractiveUserSignInLogs,
+        ),
+        (
+            json!({"transactionId": "x", "createdDateTime": "t"}),
+            Shape::Graph,
+            Category::NetworkAccessTrafficLogs,
+        ),
+        (
+            json!({"eventTimestamp": "t", "eventDataId": "e", "operationName": {"value": "x"}}),
+            Shape::Graph,
+            Category::AzureActivity,
+        ),
+        (
+            json!({"CreationTime": "t", "Operation": "o", "RecordType": 15, "Id": "i"}),
+            Shape::Graph,
+            Category::EnrichedOffice365AuditLogs,
+        ),
+        (
+            json!({"TimeGenerated": "t", "Type": "AADNonInteractiveUserSignInLogs"}),
+            Shape::LogAnalytics,
+            Category::NonInteractiveUserSignInLogs,
+        ),
+        (
+            json!({"time": "t", "category": "Administrative", "operationName": "x", "resourceId": "/subscriptions/s"}),
+            Shape::Diagnostic,
+            Category::AzureActivity,
+        ),
+        (
+            json!({"time": "t", "category": "StorageRead", "operationName": "x", "properties": {}}),
+            Shape::Diagnostic,
+            Category::ResourceDiagnostics,
+        ),
+        (
+            json!({"time": "t", "operationName": "x", "resourceId": "/subscriptions/s", "properties": {}}),
+            Shape::Diagnostic,
+            Category::ResourceDiagnostics,
+        ),
+        (
+            json!({"time": "t", "flowRecords": {}, "operationName": "x"}),
+            Shape::Diagnostic,
+            Category::VnetFlowLogs,
+        ),
         // Panther: a directoryAudit under the activity category name "Policy" on an Entra envelope.
-        (json!({"time": "t", "category": "Policy", "resourceId": "/tenants/x/providers/Microsoft.aadiam",
-            "properties": {"activityDateTime": "t", "activityDisplayName": "a"}}), Shape::Diagnostic, Category::AuditLogs),
-        (json!({"time": "t", "category": "Policy", "resourceId": "/subscriptions/s/providers/Microsoft.Authorization/x",
-            "properties": {"policies": "[]"}}), Shape::Diagnostic, Category::AzureActivity),
-        (json!({"time": "t", "category": "DirectoryManagement", "resourceId": "/tenants/x/providers/Microsoft.aadiam",
-            "properties": {"activityDateTime": "t", "loggedByService": "Core Directory"}}), Shape::Diagnostic, Category::AuditLogs),
+        (
+            json!({"time": "t", "category": "Policy", "resourceId": "/tenants/x/providers/Microsoft.aadiam",
+            "properties": {"activityDateTime": "t", "activityDisplayName": "a"}}),
+            Shape::Diagnostic,
+            Category::AuditLogs,
+        ),
+        (
+            json!({"time": "t", "category": "Policy", "resourceId": "/subscriptions/s/providers/Microsoft.Authorization/x",
+            "properties": {"policies": "[]"}}),
+            Shape::Diagnostic,
+            Category::AzureActivity,
+        ),
+        (
+            json!({"time": "t", "category": "DirectoryManagement", "resourceId": "/tenants/x/providers/Microsoft.aadiam",
+            "properties": {"activityDateTime": "t", "loggedByService": "Core Directory"}}),
+            Shape::Diagnostic,
+            Category::AuditLogs,
+        ),
     ];
     for (obj, shape, category) in cases {
         let d = detect_json(obj).unwrap_or_else(|e| panic!("{e}: {obj}"));
@@ -198,7 +318,8 @@ fn detection_rules() {
     let alert = json!({"id": "a", "title": "Password Spray", "serviceSource": "x", "createdDateTime": "t", "category": "PasswordSpray"});
     let e = detect_json(&alert).unwrap_err();
     assert!(e.message.contains("security alert"), "{e}");
-    let office = json!({"TimeGenerated": "t", "Type": "OfficeActivity", "Operation": "MailItemsAccessed"});
+    let office =
+        json!({"TimeGenerated": "t", "Type": "OfficeActivity", "Operation": "MailItemsAccessed"});
     let e = detect_json(&office).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("Type"));
     let unknown = json!({"foo": 1});
@@ -209,15 +330,25 @@ fn detection_rules() {
 fn missing_or_bad_time_is_rejected_naming_the_field() {
     let bad = r#"{"category":"SignInLogs","time":"2024-01-01T00:00:00Z","resourceId":"/tenants/t/providers/Microsoft.aadiam","properties":{"id":"x","createdDateTime":"yesterday"}}"#;
     let e = decode_record(bad, &cx()).unwrap_err();
-    assert_eq!(e.to_string(), r#"field properties.createdDateTime: not a timestamp: "yesterday""#);
+    assert_eq!(
+        e.to_string(),
+        r#"field properties.createdDateTime: not a timestamp: "yesterday""#
+    );
     assert_eq!(e.category, Some(Category::SignInLogs));
     let none = r#"{"id":"x","createdDateTime":null,"userPrincipalName":"u","status":{}}"#;
-    let cx = DecodeContext { category: Some(Category::SignInLogs), ..cx() };
+    let cx = DecodeContext {
+        category: Some(Category::SignInLogs),
+        ..cx()
+    };
     let e = decode_record(none, &cx).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("createdDateTime"));
     let e = decode_record("[1]", &cx).unwrap_err();
     assert!(e.message.contains("must be a JSON object"), "{e}");
-    let e = decode_record(r#"{"category":"AuditLogs","time":"t","properties":[1]}"#, &super::tests::cx()).unwrap_err();
+    let e = decode_record(
+        r#"{"category":"AuditLogs","time":"t","properties":[1]}"#,
+        &super::tests::cx(),
+    )
+    .unwrap_err();
     assert_eq!(e.to_string(), "field properties: not an object: an array");
 }
 
@@ -230,7 +361,10 @@ fn flow_tuples_expand_to_records() {
     let r = &recs[0];
     assert_eq!(r.category, Category::NsgFlowLogs);
     assert_eq!(r.event_time, 1_677_455_097_000_000);
-    assert_eq!(get(r, "TimeGenerated"), &Value::DateTime(1_677_455_144_150_392));
+    assert_eq!(
+        get(r, "TimeGenerated"),
+        &Value::DateTime(1_677_455_144_150_392)
+    );
     assert_eq!(get(r, "SrcIp"), &s("10.0.0.4"));
     assert_eq!(get(r, "DestPort"), &Value::Int(443));
     assert_eq!(get(r, "FlowStatus"), &s("A"));
@@ -256,7 +390,10 @@ fn flow_tuples_expand_to_records() {
 
     let bad = nsg.replace("1677455098,10.0.0.4", "soon,10.0.0.4");
     let e = decode_record(&bad, &cx()).unwrap_err();
-    assert_eq!(e.field.as_deref(), Some("properties.flows[0].flows[0].flowTuples[1]"));
+    assert_eq!(
+        e.field.as_deref(),
+        Some("properties.flows[0].flows[0].flowTuples[1]")
+    );
 }
 
 #[test]
@@ -266,7 +403,10 @@ fn activity_storage_line_and_rest_form() {
     let r = one(line);
     assert_eq!(r.category, Category::AzureActivity);
     assert_eq!(get(&r, "CategoryValue"), &s("ResourceHealth"));
-    assert_eq!(get(&r, "OperationNameValue"), &s("Microsoft.Resourcehealth/healthevent/Updated/action"));
+    assert_eq!(
+        get(&r, "OperationNameValue"),
+        &s("Microsoft.Resourcehealth/healthevent/Updated/action")
+    );
     assert_eq!(get(&r, "ActivityStatusValue"), &s("Updated"));
     assert_eq!(get(&r, "SubscriptionId"), &s("0000..."));
     assert_eq!(get(&r, "ResourceGroup"), &s("MY-RESOURCE-GROUP"));
@@ -283,7 +423,10 @@ fn activity_storage_line_and_rest_form() {
     assert_eq!(get(&q, "EventDataId"), &s("e1"));
     assert_eq!(get(&q, "OperationName"), &s("Health event updated"));
     assert_eq!(get(&q, "Caller"), &s("x@y"));
-    assert_eq!(q.key, r.key, "REST and storage forms of one event share the hash key");
+    assert_eq!(
+        q.key, r.key,
+        "REST and storage forms of one event share the hash key"
+    );
 }
 
 #[test]
@@ -304,11 +447,23 @@ fn streams_reject_bad_items_and_go_on() {
         })
         .collect();
     assert_eq!(summary[0], "ok SignInLogs");
-    assert!(summary[1].starts_with("line 2: malformed JSON"), "{summary:?}");
-    assert!(summary[2].starts_with("line 4: a record must be a JSON object, found an array"), "{summary:?}");
+    assert!(
+        summary[1].starts_with("line 2: malformed JSON"),
+        "{summary:?}"
+    );
+    assert!(
+        summary[2].starts_with("line 4: a record must be a JSON object, found an array"),
+        "{summary:?}"
+    );
     assert_eq!(summary[3], "ok SignInLogs");
-    assert!(summary[4].starts_with("line 5 record 2: field properties.createdDateTime: no event time"), "{summary:?}");
-    assert!(summary[5].starts_with("line 6: malformed JSON"), "{summary:?}");
+    assert!(
+        summary[4].starts_with("line 5 record 2: field properties.createdDateTime: no event time"),
+        "{summary:?}"
+    );
+    assert!(
+        summary[5].starts_with("line 6: malformed JSON"),
+        "{summary:?}"
+    );
     assert_eq!(summary[6], "line 7: invalid UTF-8 at byte 9");
     assert_eq!(summary[7], "ok SignInLogs");
     assert_eq!(summary.len(), 8);

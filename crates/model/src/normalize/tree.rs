@@ -62,6 +62,22 @@ impl<'a> Node<'a> {
         serde_json::from_str(text)
     }
 
+    /// The same value owning all its text.
+    pub(crate) fn into_owned(self) -> Node<'static> {
+        match self {
+            Node::Null => Node::Null,
+            Node::Bool(b) => Node::Bool(b),
+            Node::Num(n) => Node::Num(n),
+            Node::Str(s) => Node::Str(Cow::Owned(s.into_owned())),
+            Node::Arr(a) => Node::Arr(a.into_iter().map(Node::into_owned).collect()),
+            Node::Obj(o) => Node::Obj(
+                o.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// The string, if this is one.
     pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
@@ -150,7 +166,9 @@ pub(crate) fn write_canonical(v: &Node<'_>, out: &mut String) {
                 for (i, slot) in idx.iter_mut().enumerate().take(n) {
                     *slot = i as u8;
                 }
-                idx[..n].sort_unstable_by(|a, b| entries[usize::from(*a)].0.cmp(&entries[usize::from(*b)].0));
+                idx[..n].sort_unstable_by(|a, b| {
+                    entries[usize::from(*a)].0.cmp(&entries[usize::from(*b)].0)
+                });
                 write_entries(idx[..n].iter().map(|i| &entries[usize::from(*i)]), out);
             } else {
                 let mut sorted: Vec<&(Cow<'_, str>, Node<'_>)> = entries.iter().collect();
@@ -162,7 +180,10 @@ pub(crate) fn write_canonical(v: &Node<'_>, out: &mut String) {
     }
 }
 
-fn write_entries<'x, 'a: 'x>(entries: impl Iterator<Item = &'x (Cow<'a, str>, Node<'a>)>, out: &mut String) {
+fn write_entries<'x, 'a: 'x>(
+    entries: impl Iterator<Item = &'x (Cow<'a, str>, Node<'a>)>,
+    out: &mut String,
+) {
     for (i, (k, v)) in entries.enumerate() {
         if i > 0 {
             out.push(',');
@@ -178,7 +199,10 @@ pub(crate) fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    while let Some(off) = bytes[start..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    while let Some(off) = bytes[start..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    {
         let i = start + off;
         out.push_str(&s[start..i]);
         match bytes[i] {
@@ -242,7 +266,11 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Bool(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Num(if v < 0 { Num::I(v) } else { Num::U(v.unsigned_abs()) }))
+        Ok(Node::Num(if v < 0 {
+            Num::I(v)
+        } else {
+            Num::U(v.unsigned_abs())
+        }))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node<'de>, E> {
         Ok(Node::Num(Num::U(v)))
@@ -295,14 +323,29 @@ mod tests {
         let n = Node::parse(text).unwrap();
         let obj = n.as_obj().unwrap();
         assert!(matches!(get_ci(obj, "A"), Some(Node::Obj(_))));
-        assert!(matches!(get_path(obj, "a/x"), Some(Node::Str(Cow::Borrowed("plain")))));
-        assert!(matches!(get_path(obj, "a/y"), Some(Node::Str(Cow::Owned(_)))));
-        assert_eq!(n.to_string(), r#"{"a":{"x":"plain","y":"x\"y"},"b":[1,-2,2.5,true,null],"c":1000.0}"#);
+        assert!(matches!(
+            get_path(obj, "a/x"),
+            Some(Node::Str(Cow::Borrowed("plain")))
+        ));
+        assert!(matches!(
+            get_path(obj, "a/y"),
+            Some(Node::Str(Cow::Owned(_)))
+        ));
+        assert_eq!(
+            n.to_string(),
+            r#"{"a":{"x":"plain","y":"x\"y"},"b":[1,-2,2.5,true,null],"c":1000.0}"#
+        );
     }
 
     #[test]
     fn strings_escape_like_serde_json() {
-        for s in ["plain", "quote\" back\\ slash", "tab\tnl\ncr\r", "\u{7f}\u{1f}\u{8}\u{c}é😀", "</script>"] {
+        for s in [
+            "plain",
+            "quote\" back\\ slash",
+            "tab\tnl\ncr\r",
+            "\u{7f}\u{1f}\u{8}\u{c}é😀",
+            "</script>",
+        ] {
             let mut out = String::new();
             write_json_string(s, &mut out);
             assert_eq!(out, serde_json::to_string(s).unwrap());

@@ -30,11 +30,18 @@ pub struct FileSink {
 impl FileSink {
     /// Creates the sink; the file is opened (appending) on the first batch.
     pub fn new(config: FileSinkConfig) -> FileSink {
-        FileSink { config, file: None, size: 0 }
+        FileSink {
+            config,
+            file: None,
+            size: 0,
+        }
     }
 
     fn io(&self, source: std::io::Error) -> SinkError {
-        SinkError::Io { target: self.config.path.display().to_string(), source }
+        SinkError::Io {
+            target: self.config.path.display().to_string(),
+            source,
+        }
     }
 
     fn rotate(&mut self) -> std::io::Result<()> {
@@ -55,14 +62,24 @@ impl FileSink {
 
     fn open(&mut self) -> std::io::Result<&mut File> {
         if self.file.is_none() {
-            if let Some(parent) = self.config.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Some(parent) = self
+                .config
+                .path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(parent)?;
             }
-            let file = OpenOptions::new().create(true).append(true).open(&self.config.path)?;
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.config.path)?;
             self.size = file.metadata()?.len();
             self.file = Some(file);
         }
-        self.file.as_mut().ok_or_else(|| std::io::Error::other("file sink not open"))
+        self.file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("file sink not open"))
     }
 }
 
@@ -85,11 +102,16 @@ impl Sink for FileSink {
             buf.push(b'\n');
         }
         let len = buf.len() as u64;
-        let file = self.open().map_err(|e| SinkError::Io { target: String::new(), source: e })?;
+        let file = self.open().map_err(|e| SinkError::Io {
+            target: String::new(),
+            source: e,
+        })?;
         let mut w = BufWriter::new(&mut *file);
         let written = w.write_all(&buf).and_then(|()| w.flush());
         drop(w);
-        written.and_then(|()| file.sync_data()).map_err(|e| self.io(e))?;
+        written
+            .and_then(|()| file.sync_data())
+            .map_err(|e| self.io(e))?;
         self.size += len;
         Ok(())
     }

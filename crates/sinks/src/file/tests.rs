@@ -29,11 +29,20 @@ fn writes_one_line_per_accepted_record_and_rotates() {
         rotate_bytes: 1,
         categories: vec![Category::AuditLogs],
     });
-    sink.send(&[record(Category::AuditLogs, "a"), record(Category::SignInLogs, "s")]).unwrap();
+    sink.send(&[
+        record(Category::AuditLogs, "a"),
+        record(Category::SignInLogs, "s"),
+    ])
+    .unwrap();
     sink.send(&[record(Category::AuditLogs, "b")]).unwrap();
     let read = |p: &std::path::Path| -> Vec<serde_json::Value> {
-        let text = String::from_utf8(model::limits::read_capped(std::fs::File::open(p).unwrap(), 1 << 20).unwrap()).unwrap();
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        let text = String::from_utf8(
+            model::limits::read_capped(std::fs::File::open(p).unwrap(), 1 << 20).unwrap(),
+        )
+        .unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     };
     let first = read(&dir.path().join("out/records.jsonl.1"));
     let second = read(&path);

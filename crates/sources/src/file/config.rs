@@ -20,6 +20,12 @@ pub struct FileSourceConfig {
 impl FileSourceConfig {
     /// A config for `paths` with detection on and default batching.
     pub fn new(id: impl Into<String>, paths: Vec<String>) -> FileSourceConfig {
-        FileSourceConfig { id: id.into(), paths, category: None, shape: None, batch_records: 4096 }
+        FileSourceConfig {
+            id: id.into(),
+            paths,
+            category: None,
+            shape: None,
+            batch_records: 4096,
+        }
     }
 }

@@ -51,20 +51,32 @@ impl FileSource {
             if path.is_file() {
                 files.push(path);
             } else if path.is_dir() {
-                let entries = std::fs::read_dir(&path).map_err(|source| SourceError::Io { path: pattern.clone(), source })?;
-                let mut inside: Vec<PathBuf> =
-                    entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+                let entries = std::fs::read_dir(&path).map_err(|source| SourceError::Io {
+                    path: pattern.clone(),
+                    source,
+                })?;
+                let mut inside: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file())
+                    .collect();
                 inside.sort();
                 files.extend(inside);
             } else {
-                let paths = glob::glob(pattern)
-                    .map_err(|source| SourceError::BadPattern { pattern: pattern.clone(), source })?;
-                let mut matched: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+                let paths = glob::glob(pattern).map_err(|source| SourceError::BadPattern {
+                    pattern: pattern.clone(),
+                    source,
+                })?;
+                let mut matched: Vec<PathBuf> = paths
+                    .filter_map(Result::ok)
+                    .filter(|p| p.is_file())
+                    .collect();
                 matched.sort();
                 files.extend(matched);
             }
             if files.len() == before {
-                return Err(SourceError::NoMatch { pattern: pattern.clone() });
+                return Err(SourceError::NoMatch {
+                    pattern: pattern.clone(),
+                });
             }
         }
         Ok(FileSource { config, files })
@@ -77,12 +89,22 @@ impl FileSource {
 
     /// Total size of the files in bytes (for progress bars).
     pub fn total_bytes(&self) -> u64 {
-        self.files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum()
+        self.files
+            .iter()
+            .filter_map(|f| f.metadata().ok())
+            .map(|m| m.len())
+            .sum()
     }
 
     /// Streams every file as batches. `ingest_time` is stamped on every record (microseconds, UTC).
     pub fn batches(&self, ingest_time: i64, progress: Progress) -> FileBatches<'_> {
-        FileBatches { source: self, next_file: 0, current: None, ingest_time, progress }
+        FileBatches {
+            source: self,
+            next_file: 0,
+            current: None,
+            ingest_time,
+            progress,
+        }
     }
 }
 
@@ -102,12 +124,21 @@ impl FileBatches<'_> {
         let path = self.source.files.get(self.next_file)?;
         self.next_file += 1;
         let name = path.display().to_string();
-        let io = |source| SourceError::Io { path: name.clone(), source };
+        let io = |source| SourceError::Io {
+            path: name.clone(),
+            source,
+        };
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) => return Some(Err(io(e))),
         };
-        let mut reader = BufReader::with_capacity(1 << 20, Counting { inner: file, progress: self.progress.clone() });
+        let mut reader = BufReader::with_capacity(
+            1 << 20,
+            Counting {
+                inner: file,
+                progress: self.progress.clone(),
+            },
+        );
         let format = match reader.fill_buf() {
             Ok(head) => detect_format(head),
             Err(e) => return Some(Err(io(e))),

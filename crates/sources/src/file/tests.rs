@@ -5,7 +5,11 @@ use std::io::Write;
 
 #[test]
 fn a_pattern_that_matches_nothing_is_named() {
-    let err = FileSource::new(FileSourceConfig::new("t", vec!["/nonexistent/*.json".into()])).unwrap_err();
+    let err = FileSource::new(FileSourceConfig::new(
+        "t",
+        vec!["/nonexistent/*.json".into()],
+    ))
+    .unwrap_err();
     assert_eq!(err.to_string(), "/nonexistent/*.json: no file matches");
 }
 
@@ -30,7 +34,10 @@ fn streams_good_records_and_keeps_bad_lines_with_their_position() {
     let source = FileSource::new(cfg).unwrap();
     assert_eq!(source.files(), [path.clone()]);
     let progress = Progress::default();
-    let batches: Vec<_> = source.batches(0, progress.clone()).collect::<Result<_, _>>().unwrap();
+    let batches: Vec<_> = source
+        .batches(0, progress.clone())
+        .collect::<Result<_, _>>()
+        .unwrap();
     let records: usize = batches.iter().map(|b| b.records.len()).sum();
     let rejected: Vec<_> = batches.iter().flat_map(|b| &b.rejected).collect();
     assert_eq!(records, 5);

@@ -23,7 +23,9 @@ pub(crate) fn day_of(record: &Record) -> NaiveDate {
 fn day_of_micros(micros: i64) -> Option<NaiveDate> {
     let days = micros.div_euclid(DAY_US);
     let date = chrono::DateTime::from_timestamp(days.checked_mul(86_400)?, 0)?.date_naive();
-    (1..=9999).contains(&chrono::Datelike::year(&date)).then_some(date)
+    (1..=9999)
+        .contains(&chrono::Datelike::year(&date))
+        .then_some(date)
 }
 
 /// Formats a partition day as `YYYY-MM-DD`.

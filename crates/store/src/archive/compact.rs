@@ -56,8 +56,16 @@ impl Archive {
 
     fn compact_inner(&mut self) -> Result<CompactionReport, ArchiveError> {
         let mut groups: BTreeMap<(&str, &str), Vec<&FileEntry>> = BTreeMap::new();
-        for f in self.manifest.files.iter().filter(|f| f.bytes < self.cfg.compact_below_bytes) {
-            groups.entry((f.table.as_str(), f.day.as_str())).or_default().push(f);
+        for f in self
+            .manifest
+            .files
+            .iter()
+            .filter(|f| f.bytes < self.cfg.compact_below_bytes)
+        {
+            groups
+                .entry((f.table.as_str(), f.day.as_str()))
+                .or_default()
+                .push(f);
         }
         let groups: Vec<Vec<FileEntry>> = groups
             .into_values()
@@ -142,11 +150,15 @@ impl Archive {
             if bytes != f.bytes || hex128(hash) != f.xxh3_128 {
                 return Err(ArchiveError::Mismatch {
                     path,
-                    reason: format!("size {bytes} and xxh3 {} differ from the manifest", hex128(hash)),
+                    reason: format!(
+                        "size {bytes} and xxh3 {} differ from the manifest",
+                        hex128(hash)
+                    ),
                 });
             }
             let file = File::open(&path).map_err(|e| ArchiveError::io(&path, e))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| ArchiveError::parquet(&path, e))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| ArchiveError::parquet(&path, e))?;
             if same_fields(reader.schema(), &schema) {
                 inputs.push((f, path, reader));
             } else {
@@ -161,8 +173,16 @@ impl Archive {
             && inputs
                 .windows(2)
                 .all(|w| matches!(w, [(a, _, _), (b, _, _)] if a.max_event_time_us <= b.min_event_time_us));
-        let first_offset = inputs.iter().map(|(f, _, _)| f.first_offset).min().unwrap_or(0);
-        let last_offset = inputs.iter().map(|(f, _, _)| f.last_offset).max().unwrap_or(0);
+        let first_offset = inputs
+            .iter()
+            .map(|(f, _, _)| f.first_offset)
+            .min()
+            .unwrap_or(0);
+        let last_offset = inputs
+            .iter()
+            .map(|(f, _, _)| f.last_offset)
+            .max()
+            .unwrap_or(0);
         let rel = format!("{table}/day={day}/part-{first_offset}-{last_offset}.parquet");
         let out: PathBuf = self.dir.join(&rel);
         if out.exists() || self.manifest.files.iter().any(|f| f.path == rel) {
@@ -170,7 +190,12 @@ impl Archive {
             return Ok(None);
         }
         let tmp = self.dir.join(format!("{rel}.tmp"));
-        let props = writer_properties(&schema, self.cfg.row_group_rows, self.cfg.zstd_level, sorted)?;
+        let props = writer_properties(
+            &schema,
+            self.cfg.row_group_rows,
+            self.cfg.zstd_level,
+            sorted,
+        )?;
         let mut writer = FileWriter::create(&tmp, schema.clone(), props)?;
         let mut entries = Vec::new();
         let mut expected_rows = 0;
@@ -184,12 +209,11 @@ impl Archive {
                     table: table.clone(),
                     source: e,
                 })?;
-                let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(|e| {
-                    ArchiveError::Arrow {
+                let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+                    .map_err(|e| ArchiveError::Arrow {
                         table: table.clone(),
                         source: e,
-                    }
-                })?;
+                    })?;
                 writer.write(&batch)?;
             }
             expected_rows += f.rows;
@@ -199,7 +223,10 @@ impl Archive {
         if summary.rows != expected_rows {
             return Err(ArchiveError::Mismatch {
                 path: tmp,
-                reason: format!("merged {} rows, the inputs list {expected_rows}", summary.rows),
+                reason: format!(
+                    "merged {} rows, the inputs list {expected_rows}",
+                    summary.rows
+                ),
             });
         }
         fs::rename(&tmp, &out).map_err(|e| ArchiveError::io(&out, e))?;
@@ -239,8 +266,7 @@ pub(crate) fn deleted_file(f: &FileEntry) -> DeletedFile {
 /// Whether two schemas have the same column names and types, in order (metadata ignored).
 fn same_fields(a: &Schema, b: &Schema) -> bool {
     a.fields().len() == b.fields().len()
-        && a
-            .fields()
+        && a.fields()
             .iter()
             .zip(b.fields())
             .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())

@@ -81,10 +81,15 @@ impl ArchiveConfig {
             ));
         }
         if !(1..=22).contains(&self.zstd_level) {
-            problems.push(format!("zstd_level: must be 1..=22, got {}", self.zstd_level));
+            problems.push(format!(
+                "zstd_level: must be 1..=22, got {}",
+                self.zstd_level
+            ));
         }
         if self.default_retention_days == Some(0) {
-            problems.push("default_retention_days: must be at least 1 (or absent to keep forever)".to_owned());
+            problems.push(
+                "default_retention_days: must be at least 1 (or absent to keep forever)".to_owned(),
+            );
         }
         let mut zero: Vec<_> = self
             .retention
@@ -94,7 +99,9 @@ impl ArchiveConfig {
             .collect();
         zero.sort_unstable();
         for name in zero {
-            problems.push(format!("retention.{name}.days: must be at least 1 (or absent to keep forever)"));
+            problems.push(format!(
+                "retention.{name}.days: must be at least 1 (or absent to keep forever)"
+            ));
         }
         if problems.is_empty() {
             Ok(())
@@ -105,9 +112,12 @@ impl ArchiveConfig {
 
     /// The retention policy of `category`.
     pub fn policy(&self, category: Category) -> RetentionPolicy {
-        self.retention.get(&category).copied().unwrap_or(RetentionPolicy {
-            days: self.default_retention_days,
-            legal_hold: false,
-        })
+        self.retention
+            .get(&category)
+            .copied()
+            .unwrap_or(RetentionPolicy {
+                days: self.default_retention_days,
+                legal_hold: false,
+            })
     }
 }

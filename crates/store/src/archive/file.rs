@@ -62,7 +62,9 @@ pub(crate) fn writer_properties(
 }
 
 /// Sorts a batch by `_EventTime` (nulls first).
-pub(crate) fn sort_by_event_time(batch: &RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+pub(crate) fn sort_by_event_time(
+    batch: &RecordBatch,
+) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
     let Some(column) = batch.column_by_name(EVENT_TIME_COLUMN) else {
         return Ok(batch.clone());
     };
@@ -86,14 +88,19 @@ pub(crate) struct FileWriter {
 
 impl FileWriter {
     /// Creates (truncates) `path` for a file of `schema`.
-    pub(crate) fn create(path: &Path, schema: SchemaRef, props: WriterProperties) -> Result<Self, ArchiveError> {
+    pub(crate) fn create(
+        path: &Path,
+        schema: SchemaRef,
+        props: WriterProperties,
+    ) -> Result<Self, ArchiveError> {
         let file = File::create(path).map_err(|e| ArchiveError::io(path, e))?;
         let sink = HashingWriter {
             inner: BufWriter::with_capacity(1 << 20, file),
             hasher: Xxh3::new(),
             bytes: 0,
         };
-        let writer = ArrowWriter::try_new(sink, schema, Some(props)).map_err(|e| ArchiveError::parquet(path, e))?;
+        let writer = ArrowWriter::try_new(sink, schema, Some(props))
+            .map_err(|e| ArchiveError::parquet(path, e))?;
         Ok(Self {
             writer,
             path: path.to_path_buf(),
@@ -124,21 +131,28 @@ impl FileWriter {
             self.max_revision = self.max_revision.max(u32::try_from(max).unwrap_or(0));
         }
         self.rows += batch.num_rows() as u64;
-        self.writer.write(batch).map_err(|e| ArchiveError::parquet(&self.path, e))
+        self.writer
+            .write(batch)
+            .map_err(|e| ArchiveError::parquet(&self.path, e))
     }
 
     /// Writes the footer, flushes and fsyncs the file.
     pub(crate) fn finish(mut self) -> Result<FileSummary, ArchiveError> {
         let path = self.path;
-        self.writer.finish().map_err(|e| ArchiveError::parquet(&path, e))?;
-        let sink = self.writer.into_inner().map_err(|e| ArchiveError::parquet(&path, e))?;
-        let HashingWriter { inner, hasher, bytes } = sink;
-        let file = inner.into_inner().map_err(|e| ArchiveError::io(&path, e.into_error()))?;
-        file.sync_all().map_err(|e| ArchiveError::io(&path, e))?;
+        self.writer
+            .finish()
+            .map_err(|e| ArchiveError::parquet(&path, e))?;
+        // `finish` wrote the footer; the sink still has to reach the disk.
+        let sink = self.writer.inner_mut();
+        sink.inner.flush().map_err(|e| ArchiveError::io(&path, e))?;
+        sink.inner
+            .get_ref()
+            .sync_all()
+            .map_err(|e| ArchiveError::io(&path, e))?;
         Ok(FileSummary {
             rows: self.rows,
-            bytes,
-            xxh3: hasher.digest128(),
+            bytes: sink.bytes,
+            xxh3: sink.hasher.digest128(),
             min_event_time: self.min_event_time.unwrap_or(0),
             max_event_time: self.max_event_time.unwrap_or(0),
             max_revision: self.max_revision,

@@ -177,14 +177,18 @@ impl Manifest {
                 reason: e.to_string(),
             },
         })?;
-        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Manifest {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Manifest {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         if manifest.format != MANIFEST_FORMAT || manifest.version > MANIFEST_VERSION {
             return Err(ArchiveError::Manifest {
                 path,
-                reason: format!("unsupported format {:?} version {}", manifest.format, manifest.version),
+                reason: format!(
+                    "unsupported format {:?} version {}",
+                    manifest.format, manifest.version
+                ),
             });
         }
         if let Some(bad) = manifest.files.iter().find(|f| !f.path_is_safe()) {
@@ -205,7 +209,8 @@ impl Manifest {
             reason: format!("cannot encode: {e}"),
         })?;
         let mut file = File::create(&tmp).map_err(|e| ArchiveError::io(&tmp, e))?;
-        file.write_all(&json).map_err(|e| ArchiveError::io(&tmp, e))?;
+        file.write_all(&json)
+            .map_err(|e| ArchiveError::io(&tmp, e))?;
         file.sync_all().map_err(|e| ArchiveError::io(&tmp, e))?;
         drop(file);
         fs::rename(&tmp, &path).map_err(|e| ArchiveError::io(&path, e))?;

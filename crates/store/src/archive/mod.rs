@@ -55,7 +55,9 @@ pub use error::{ArchiveError, ErrorKind};
 pub use manifest::{DeletedFile, Deletion, DeletionReason, FileEntry, Manifest};
 pub use recovery::RecoveryReport;
 pub use retention::{PlannedDeletion, RetentionReport};
-pub use schema::{DAY_COLUMN, EVENT_TIME_COLUMN, KEY_COLUMN, REVISION_COLUMN, arrow_schema, arrow_type};
+pub use schema::{
+    DAY_COLUMN, EVENT_TIME_COLUMN, KEY_COLUMN, REVISION_COLUMN, arrow_schema, arrow_type,
+};
 
 use buffer::{PartitionBuffer, day_of, day_string};
 use file::{FileWriter, sort_by_event_time, sync_dir, writer_properties};
@@ -120,7 +122,11 @@ impl Archive {
             .map_err(|e| ArchiveError::io(&lock_path, e))?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(ArchiveError::Locked { dir: dir.to_path_buf() }),
+            Err(TryLockError::WouldBlock) => {
+                return Err(ArchiveError::Locked {
+                    dir: dir.to_path_buf(),
+                });
+            }
             Err(TryLockError::Error(e)) => return Err(ArchiveError::io(&lock_path, e)),
         }
         let manifest = Manifest::load(dir)?.unwrap_or_default();
@@ -198,7 +204,12 @@ impl Archive {
             self.guard(|a| a.flush(key))?;
         }
         while self.buffered_bytes > self.cfg.max_buffered_bytes {
-            let Some(largest) = self.buffers.iter().max_by_key(|(_, b)| b.bytes).map(|(k, _)| *k) else {
+            let Some(largest) = self
+                .buffers
+                .iter()
+                .max_by_key(|(_, b)| b.bytes)
+                .map(|(k, _)| *k)
+            else {
                 break;
             };
             self.guard(|a| a.flush(largest))?;
@@ -227,7 +238,10 @@ impl Archive {
         let mut next = self.manifest.clone();
         let now = chrono::Utc::now().timestamp_micros();
         for p in self.pending.drain(..) {
-            next.files.push(FileEntry { created_us: now, ..p.entry });
+            next.files.push(FileEntry {
+                created_us: now,
+                ..p.entry
+            });
         }
         next.next_offset = self.written_next;
         self.store_manifest(next)?;
@@ -278,7 +292,10 @@ impl Archive {
         let batch = buffer.finish().map_err(arrow)?;
         let batch = sort_by_event_time(&batch).map_err(arrow)?;
         let day = day_string(buffer.day);
-        let rel = format!("{table}/day={day}/part-{}-{}.parquet", buffer.first_offset, buffer.last_offset);
+        let rel = format!(
+            "{table}/day={day}/part-{}-{}.parquet",
+            buffer.first_offset, buffer.last_offset
+        );
         let path = self.dir.join(&rel);
         let tmp = self.dir.join(format!("{rel}.tmp"));
         if let Some(parent) = path.parent() {
@@ -331,8 +348,14 @@ impl Archive {
             s.rows += f.rows;
             s.bytes += f.bytes;
             days.insert(f.day.as_str());
-            s.min_event_time_us = Some(s.min_event_time_us.map_or(f.min_event_time_us, |m| m.min(f.min_event_time_us)));
-            s.max_event_time_us = Some(s.max_event_time_us.map_or(f.max_event_time_us, |m| m.max(f.max_event_time_us)));
+            s.min_event_time_us = Some(
+                s.min_event_time_us
+                    .map_or(f.min_event_time_us, |m| m.min(f.min_event_time_us)),
+            );
+            s.max_event_time_us = Some(
+                s.max_event_time_us
+                    .map_or(f.max_event_time_us, |m| m.max(f.max_event_time_us)),
+            );
         }
         by_table
             .into_values()
@@ -354,11 +377,18 @@ impl Archive {
     }
 
     fn usable(&self) -> Result<(), ArchiveError> {
-        if self.failed { Err(ArchiveError::Failed) } else { Ok(()) }
+        if self.failed {
+            Err(ArchiveError::Failed)
+        } else {
+            Ok(())
+        }
     }
 
     /// Runs `f`; on error the archive refuses further work until reopened.
-    fn guard<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, ArchiveError>) -> Result<T, ArchiveError> {
+    fn guard<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, ArchiveError>,
+    ) -> Result<T, ArchiveError> {
         let result = f(self);
         if result.is_err() {
             self.failed = true;

@@ -38,7 +38,11 @@ pub(crate) fn recover(dir: &Path, manifest: &Manifest) -> Result<RecoveryReport,
         }
         let mut changed = false;
         for day_dir in read_dir(&table_dir)? {
-            let Some(day) = day_dir.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            let Some(day) = day_dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_owned)
+            else {
                 continue;
             };
             if !day.starts_with("day=") || !day_dir.is_dir() {
@@ -51,7 +55,9 @@ pub(crate) fn recover(dir: &Path, manifest: &Manifest) -> Result<RecoveryReport,
                 };
                 let rel = format!("{table}/{day}/{name}");
                 let stray = name.ends_with(".tmp")
-                    || (name.starts_with("part-") && name.ends_with(".parquet") && !live.contains(rel.as_str()));
+                    || (name.starts_with("part-")
+                        && name.ends_with(".parquet")
+                        && !live.contains(rel.as_str()));
                 if stray && file.is_file() {
                     remove(&file, &mut report)?;
                     removed_here = true;

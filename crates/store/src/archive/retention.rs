@@ -58,7 +58,12 @@ impl Archive {
     /// becomes deletable, soonest first. Categories kept forever are not listed.
     pub fn retention_plan(&self, now: DateTime<Utc>) -> Vec<PlannedDeletion> {
         let mut plan = Vec::new();
-        let tables: BTreeSet<&str> = self.manifest.files.iter().map(|f| f.table.as_str()).collect();
+        let tables: BTreeSet<&str> = self
+            .manifest
+            .files
+            .iter()
+            .map(|f| f.table.as_str())
+            .collect();
         for table in tables {
             let Some(category) = Self::category_of(table) else {
                 continue;
@@ -95,7 +100,10 @@ impl Archive {
         self.guard(|a| a.apply_retention_inner(now))
     }
 
-    fn apply_retention_inner(&mut self, now: DateTime<Utc>) -> Result<RetentionReport, ArchiveError> {
+    fn apply_retention_inner(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<RetentionReport, ArchiveError> {
         let plan = self.retention_plan(now);
         let mut report = RetentionReport {
             held: plan
@@ -114,8 +122,10 @@ impl Archive {
         let time_us = now.timestamp_micros();
         let mut doomed: Vec<FileEntry> = Vec::new();
         for p in &due {
-            let (gone, kept): (Vec<FileEntry>, Vec<FileEntry>) =
-                next.files.into_iter().partition(|f| f.table == p.table && f.day == p.day);
+            let (gone, kept): (Vec<FileEntry>, Vec<FileEntry>) = next
+                .files
+                .into_iter()
+                .partition(|f| f.table == p.table && f.day == p.day);
             next.files = kept;
             let deletion = Deletion {
                 table: p.table.clone(),

@@ -9,8 +9,8 @@
 use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::array::{
-    ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use model::schema::META_COLUMNS;
@@ -51,8 +51,13 @@ pub fn arrow_schema(category: Category) -> SchemaRef {
 
 fn build_schema(category: Category) -> SchemaRef {
     let table = model::schema(category);
-    let data = table.columns.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true));
-    let meta = META_COLUMNS.iter().map(|m| Field::new(m.name, arrow_type(m.ty), true));
+    let data = table
+        .columns
+        .iter()
+        .map(|c| Field::new(&c.name, arrow_type(c.ty), true));
+    let meta = META_COLUMNS
+        .iter()
+        .map(|m| Field::new(m.name, arrow_type(m.ty), true));
     Arc::new(Schema::new(data.chain(meta).collect::<Vec<_>>()))
 }
 
@@ -73,7 +78,9 @@ impl ColumnBuilder {
             DataType::Int32 => Self::Int32(Int32Builder::with_capacity(capacity)),
             DataType::Int64 => Self::Int64(Int64Builder::with_capacity(capacity)),
             DataType::Float64 => Self::Float64(Float64Builder::with_capacity(capacity)),
-            DataType::Timestamp(..) => Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity)),
+            DataType::Timestamp(..) => {
+                Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity))
+            }
             _ => Self::Utf8(StringBuilder::new()),
         }
     }
@@ -192,7 +199,11 @@ mod tests {
             let data = model::schema(*c).columns.len();
             assert_eq!(s.fields().len(), data + META_COLUMNS.len(), "{}", c.table());
             assert_eq!(s.field(data).name(), EVENT_TIME_COLUMN);
-            let mut names: Vec<_> = s.fields().iter().map(|f| f.name().to_ascii_lowercase()).collect();
+            let mut names: Vec<_> = s
+                .fields()
+                .iter()
+                .map(|f| f.name().to_ascii_lowercase())
+                .collect();
             names.push(DAY_COLUMN.to_owned());
             let n = names.len();
             names.sort();
@@ -203,7 +214,10 @@ mod tests {
         let ty = |n: &str| s.field_with_name(n).unwrap().data_type().clone();
         assert_eq!(ty("Status"), DataType::Utf8);
         assert_eq!(ty("DurationMs"), DataType::Int64);
-        assert_eq!(ty("TimeGenerated"), DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+        assert_eq!(
+            ty("TimeGenerated"),
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        );
         assert_eq!(ty("_Revision"), DataType::Int32);
     }
 
@@ -237,6 +251,9 @@ mod tests {
         s.append(&Value::Dynamic("{\"a\":1}".into()));
         let a = s.finish();
         let a = a.as_string::<i32>();
-        assert_eq!((a.value(0), a.value(1), a.value(2)), ("5", "1970-01-01T00:00:00.000000Z", "{\"a\":1}"));
+        assert_eq!(
+            (a.value(0), a.value(1), a.value(2)),
+            ("5", "1970-01-01T00:00:00.000000Z", "{\"a\":1}")
+        );
     }
 }

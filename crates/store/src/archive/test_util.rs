@@ -24,7 +24,10 @@ pub(crate) fn record(category: Category, event_time: i64, key: &str) -> Record {
     };
     set("TimeGenerated", Value::DateTime(event_time));
     set("OperationName", Value::String(format!("op {key}")));
-    set("UserPrincipalName", Value::String(format!("{key}@contoso.com")));
+    set(
+        "UserPrincipalName",
+        Value::String(format!("{key}@contoso.com")),
+    );
     set("ResultType", Value::String("0".into()));
     set("DurationMs", Value::Int(42));
     set("Status", Value::Dynamic(r#"{"errorCode":0}"#.into()));

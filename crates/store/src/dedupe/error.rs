@@ -56,7 +56,11 @@ impl DedupeError {
     }
 
     /// Wraps a redb error with the file and operation.
-    pub(crate) fn db(path: &std::path::Path, op: &'static str, err: impl Into<redb::Error>) -> Self {
+    pub(crate) fn db(
+        path: &std::path::Path,
+        op: &'static str,
+        err: impl Into<redb::Error>,
+    ) -> Self {
         match err.into() {
             redb::Error::DatabaseAlreadyOpen => Self::Locked {
                 path: path.to_owned(),

@@ -252,6 +252,7 @@ impl DedupeIndex {
         } else {
             Vec::new()
         };
+        expired.sort_unstable();
         let wtx = self
             .db
             .begin_write()
@@ -266,6 +267,8 @@ impl DedupeIndex {
                     .remove(*k)
                     .map_err(|e| DedupeError::db(path, "remove key", e))?;
             }
+            // Ascending keys make the B-tree inserts mostly sequential.
+            self.dirty.sort_unstable();
             let mut buf = Vec::with_capacity(64);
             for k in &self.dirty {
                 match self.keys.get(k).filter(|s| s.last_seen >= cutoff) {

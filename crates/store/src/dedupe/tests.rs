@@ -35,7 +35,10 @@ fn only_the_newest_hashes_are_remembered() {
     let mut idx = open(&dir.path().join("d.redb"));
     assert_eq!(idx.check_and_insert(b"k", 0, 0), Verdict::New);
     for h in 1..=MAX_HASHES_PER_KEY as u128 {
-        assert_eq!(idx.check_and_insert(b"k", h, 0), Verdict::Revision(h as u32));
+        assert_eq!(
+            idx.check_and_insert(b"k", h, 0),
+            Verdict::Revision(h as u32)
+        );
     }
     // Hash 0 was dropped: it now counts as a new revision; hash 1 is still known.
     assert_eq!(idx.check_and_insert(b"k", 1, 0), Verdict::Duplicate);
@@ -61,7 +64,10 @@ fn keys_expire_after_the_horizon() {
     assert_eq!(idx.expired_total(), 9);
     drop(idx);
     let mut idx = open(&path);
-    assert_eq!((idx.len(), idx.expired_total(), idx.applied_offset()), (2, 9, 12));
+    assert_eq!(
+        (idx.len(), idx.expired_total(), idx.applied_offset()),
+        (2, 9, 12)
+    );
     assert_eq!(idx.check_and_insert(&[2], 7, 1001), Verdict::New);
     assert_eq!(idx.check_and_insert(&[0], 7, 1001), Verdict::Duplicate);
 }
@@ -205,7 +211,11 @@ fn throughput() {
         .collect();
     let start = std::time::Instant::now();
     for (i, k) in keys.iter().enumerate() {
-        idx.check_and_insert(k, u128::from(i as u64 % 3), 1_700_000_000_000_000 + i as i64);
+        idx.check_and_insert(
+            k,
+            u128::from(i as u64 % 3),
+            1_700_000_000_000_000 + i as i64,
+        );
     }
     let checks = start.elapsed();
     let start = std::time::Instant::now();

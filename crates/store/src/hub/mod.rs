@@ -136,8 +136,12 @@ impl Hub {
             }
             for (offset, bytes) in batch {
                 let (category, key, hash, ingest_time) =
-                    codec::decode_key(&bytes).map_err(|e| HubError::Entry { offset, message: e.to_string() })?;
-                self.dedupe.check_and_insert(&dedupe_key(category, &key), hash, ingest_time);
+                    codec::decode_key(&bytes).map_err(|e| HubError::Entry {
+                        offset,
+                        message: e.to_string(),
+                    })?;
+                self.dedupe
+                    .check_and_insert(&dedupe_key(category, &key), hash, ingest_time);
                 if count_stats && offset >= self.stats.applied_offset {
                     self.stats.count_replayed(category);
                 }
@@ -147,11 +151,19 @@ impl Hub {
     }
 
     /// Dedupes, appends durably and quarantines one source batch. See the module docs.
-    pub fn ingest(&mut self, mut records: Vec<Record>, rejected: Vec<Rejected>) -> Result<IngestOutcome, HubError> {
+    pub fn ingest(
+        &mut self,
+        mut records: Vec<Record>,
+        rejected: Vec<Rejected>,
+    ) -> Result<IngestOutcome, HubError> {
         let mut outcome = IngestOutcome::default();
         let mut keep = Vec::with_capacity(records.len());
         for (i, r) in records.iter_mut().enumerate() {
-            match self.dedupe.check_and_insert(&dedupe_key(r.category, &r.key), r.content_hash, r.ingest_time) {
+            match self.dedupe.check_and_insert(
+                &dedupe_key(r.category, &r.key),
+                r.content_hash,
+                r.ingest_time,
+            ) {
                 Verdict::New => keep.push(i),
                 Verdict::Revision(n) => {
                     r.revision = n;
@@ -175,7 +187,8 @@ impl Hub {
             let entries: Vec<&[u8]> = bounds.iter().map(|b| &buf[b.clone()]).collect();
             if let Err(e) = self.log.append(&entries) {
                 // The index now remembers records that are not durable: rebuild it from disk.
-                self.dedupe = DedupeIndex::open(&self.dir.join("dedupe.redb"), self.config.dedupe_horizon)?;
+                self.dedupe =
+                    DedupeIndex::open(&self.dir.join("dedupe.redb"), self.config.dedupe_horizon)?;
                 self.replay()?;
                 return Err(e.into());
             }
@@ -204,7 +217,9 @@ impl Hub {
         self.dedupe.checkpoint(end)?;
         self.stats.applied_offset = end;
         let path = self.dir.join("stats.json");
-        self.stats.save(&path).map_err(|source| HubError::Stats { path, source })?;
+        self.stats
+            .save(&path)
+            .map_err(|source| HubError::Stats { path, source })?;
         self.since_checkpoint = 0;
         self.last_checkpoint = Instant::now();
         Ok(())

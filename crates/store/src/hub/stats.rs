@@ -56,7 +56,9 @@ impl IngestStats {
     }
 
     fn entry(&mut self, category: Category) -> &mut CategoryStats {
-        self.categories.entry(category.name().to_owned()).or_default()
+        self.categories
+            .entry(category.name().to_owned())
+            .or_default()
     }
 
     pub(crate) fn count_appended(&mut self, r: &Record) {
@@ -65,9 +67,18 @@ impl IngestStats {
         if r.revision > 0 {
             s.revisions += 1;
         }
-        s.first_event_time = Some(s.first_event_time.map_or(r.event_time, |t| t.min(r.event_time)));
-        s.last_event_time = Some(s.last_event_time.map_or(r.event_time, |t| t.max(r.event_time)));
-        s.last_ingest_time = Some(s.last_ingest_time.map_or(r.ingest_time, |t| t.max(r.ingest_time)));
+        s.first_event_time = Some(
+            s.first_event_time
+                .map_or(r.event_time, |t| t.min(r.event_time)),
+        );
+        s.last_event_time = Some(
+            s.last_event_time
+                .map_or(r.event_time, |t| t.max(r.event_time)),
+        );
+        s.last_ingest_time = Some(
+            s.last_ingest_time
+                .map_or(r.ingest_time, |t| t.max(r.ingest_time)),
+        );
     }
 
     pub(crate) fn count_replayed(&mut self, category: Category) {
@@ -80,7 +91,10 @@ impl IngestStats {
 
     pub(crate) fn count_quarantined(&mut self, rejected: &[Rejected]) {
         for r in rejected {
-            *self.quarantined.entry(r.category.clone().unwrap_or_else(|| "unknown".into())).or_default() += 1;
+            *self
+                .quarantined
+                .entry(r.category.clone().unwrap_or_else(|| "unknown".into()))
+                .or_default() += 1;
         }
     }
 }

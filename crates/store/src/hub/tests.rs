@@ -19,7 +19,13 @@ fn record(key: &str, hash: u128) -> Record {
 }
 
 fn config() -> HubConfig {
-    HubConfig { log: LogConfig { max_commit_delay: Duration::ZERO, ..LogConfig::default() }, ..HubConfig::default() }
+    HubConfig {
+        log: LogConfig {
+            max_commit_delay: Duration::ZERO,
+            ..LogConfig::default()
+        },
+        ..HubConfig::default()
+    }
 }
 
 fn read_all(hub: &Hub) -> Vec<Record> {
@@ -38,12 +44,51 @@ fn read_all(hub: &Hub) -> Vec<Record> {
 fn duplicates_are_dropped_and_revisions_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut hub = Hub::open(dir.path(), config()).unwrap();
-    let out = hub.ingest(vec![record("a", 1), record("a", 1), record("b", 1), record("a", 2)], vec![]).unwrap();
-    assert_eq!(out, IngestOutcome { appended: 3, revisions: 1, duplicates: 1, quarantined: 0 });
-    let out = hub.ingest(vec![record("a", 1), record("a", 2), record("b", 3)], vec![]).unwrap();
-    assert_eq!(out, IngestOutcome { appended: 1, revisions: 1, duplicates: 2, quarantined: 0 });
-    let revisions: Vec<_> = read_all(&hub).iter().map(|r| (r.key.clone(), r.revision)).collect();
-    assert_eq!(revisions, [("a".into(), 0), ("b".into(), 0), ("a".into(), 1), ("b".into(), 1)]);
+    let out = hub
+        .ingest(
+            vec![
+                record("a", 1),
+                record("a", 1),
+                record("b", 1),
+                record("a", 2),
+            ],
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(
+        out,
+        IngestOutcome {
+            appended: 3,
+            revisions: 1,
+            duplicates: 1,
+            quarantined: 0
+        }
+    );
+    let out = hub
+        .ingest(vec![record("a", 1), record("a", 2), record("b", 3)], vec![])
+        .unwrap();
+    assert_eq!(
+        out,
+        IngestOutcome {
+            appended: 1,
+            revisions: 1,
+            duplicates: 2,
+            quarantined: 0
+        }
+    );
+    let revisions: Vec<_> = read_all(&hub)
+        .iter()
+        .map(|r| (r.key.clone(), r.revision))
+        .collect();
+    assert_eq!(
+        revisions,
+        [
+            ("a".into(), 0),
+            ("b".into(), 0),
+            ("a".into(), 1),
+            ("b".into(), 1)
+        ]
+    );
     let s = &hub.stats().categories["SignInLogs"];
     assert_eq!((s.appended, s.revisions, s.duplicates), (4, 2, 3));
 }
@@ -55,7 +100,12 @@ fn same_id_in_two_categories_is_not_a_duplicate() {
     let mut other = record("a", 1);
     other.category = Category::AuditLogs;
     other.values = vec![Value::Null; schema(Category::AuditLogs).columns.len()];
-    assert_eq!(hub.ingest(vec![record("a", 1), other], vec![]).unwrap().appended, 2);
+    assert_eq!(
+        hub.ingest(vec![record("a", 1), other], vec![])
+            .unwrap()
+            .appended,
+        2
+    );
 }
 
 #[test]
@@ -63,13 +113,16 @@ fn after_a_crash_without_checkpoint_the_index_is_replayed_from_the_log() {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut hub = Hub::open(dir.path(), config()).unwrap();
-        hub.ingest(vec![record("a", 1), record("b", 1)], vec![]).unwrap();
+        hub.ingest(vec![record("a", 1), record("b", 1)], vec![])
+            .unwrap();
         // Simulate a crash: skip the checkpoint Drop would do.
         hub.since_checkpoint = 0;
         std::mem::forget(hub);
     }
     let mut hub = Hub::open(dir.path(), config()).unwrap();
-    let out = hub.ingest(vec![record("a", 1), record("b", 1), record("c", 1)], vec![]).unwrap();
+    let out = hub
+        .ingest(vec![record("a", 1), record("b", 1), record("c", 1)], vec![])
+        .unwrap();
     assert_eq!((out.appended, out.duplicates), (1, 2));
     assert_eq!(read_all(&hub).len(), 3);
 }
@@ -78,14 +131,23 @@ fn after_a_crash_without_checkpoint_the_index_is_replayed_from_the_log() {
 fn rejected_input_is_quarantined_durably() {
     let dir = tempfile::tempdir().unwrap();
     let rejected = Rejected {
-        position: Position { source: "t".into(), location: "f.json".into(), at: "line 3".into() },
+        position: Position {
+            source: "t".into(),
+            location: "f.json".into(),
+            at: "line 3".into(),
+        },
         raw: b"{bad".to_vec(),
         reason: "not JSON".into(),
         category: Some("SignInLogs".into()),
     };
     {
         let mut hub = Hub::open(dir.path(), config()).unwrap();
-        assert_eq!(hub.ingest(vec![], vec![rejected.clone()]).unwrap().quarantined, 1);
+        assert_eq!(
+            hub.ingest(vec![], vec![rejected.clone()])
+                .unwrap()
+                .quarantined,
+            1
+        );
     }
     let mut hub = Hub::open(dir.path(), config()).unwrap();
     assert_eq!(hub.quarantine().entries()[0].rejected, rejected);

@@ -16,10 +16,10 @@ pub struct LogConfig {
     /// (a single batch larger than this gets a segment of its own). Default 128 MiB, at least
     /// [`MIN_SEGMENT_BYTES`].
     pub segment_bytes: u64,
-    /// How long the writer thread waits, counted from the arrival of the oldest queued batch, to
-    /// collect more batches into one write and fsync. Default 5 ms, at most
-    /// [`MAX_COMMIT_DELAY`]; zero commits as soon as the writer is free. A single caller that
-    /// appends in a loop pays this delay on every call.
+    /// Longest time the writer thread waits, counted from the arrival of the oldest queued
+    /// batch, to collect more batches into one write and fsync. It stops waiting as soon as as
+    /// many batches are queued as went into the previous commit, so a lone caller never waits.
+    /// Default 5 ms, at most [`MAX_COMMIT_DELAY`]; zero commits as soon as the writer is free.
     pub max_commit_delay: Duration,
     /// Whether `append` fdatasyncs segments (and fsyncs the directory on segment changes) before
     /// it returns. Default `true`; `false` survives a process crash but not a power loss.

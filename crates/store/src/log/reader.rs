@@ -148,7 +148,11 @@ impl LogReader {
             }
         }
         Err(LogError::Corrupt {
-            segment: self.cur.as_ref().map(|c| c.path.clone()).unwrap_or_default(),
+            segment: self
+                .cur
+                .as_ref()
+                .map(|c| c.path.clone())
+                .unwrap_or_default(),
             offset,
         })
     }

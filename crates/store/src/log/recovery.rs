@@ -83,8 +83,7 @@ fn check_sealed(
         });
     }
     report.rebuilt_indexes += 1;
-    if let Err(err) = segment::write_index_file(dir, base, scan.count, scan.file_len, &scan.index)
-    {
+    if let Err(err) = segment::write_index_file(dir, base, scan.count, scan.file_len, &scan.index) {
         tracing::warn!(error = %err, "writing segment index failed");
     }
     Ok(SegmentMeta {
@@ -150,4 +149,3 @@ pub(crate) fn recover(dir: &Path, cfg: &LogConfig) -> Result<Recovered, LogError
         report,
     })
 }
-

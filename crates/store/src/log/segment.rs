@@ -268,3 +268,64 @@ pub(crate) fn read_index_file(dir: &Path, base: u64) -> Option<(u64, u64, Sparse
     }
     Some((count, bytes, index))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_roundtrip_and_bind_offset() {
+        let entries: [&[u8]; 3] = [b"a", b"", b"hello"];
+        let mut buf = Vec::new();
+        let crcs = encode_frames(&entries, &mut buf).unwrap();
+        seal_frames(&mut buf, &crcs, 7);
+        assert_eq!(buf.len(), 3 * FRAME_HEADER + 6);
+        let mut r = &buf[..];
+        let mut payload = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let remaining = r.len() as u64;
+            let got = read_frame(&mut r, 7 + i as u64, remaining, &mut payload).unwrap();
+            assert!(matches!(got, Frame::Good(n) if n == e.len()));
+            assert_eq!(&payload, e);
+        }
+        assert!(matches!(
+            read_frame(&mut r, 10, 0, &mut payload).unwrap(),
+            Frame::End
+        ));
+        // Same bytes at another offset fail the checksum.
+        let mut r = &buf[..];
+        assert!(matches!(
+            read_frame(&mut r, 8, 100, &mut payload).unwrap(),
+            Frame::Bad
+        ));
+        // A length running past the end is rejected before reading.
+        let mut r = &buf[..5];
+        assert!(matches!(
+            read_frame(&mut r, 7, 5, &mut payload).unwrap(),
+            Frame::Bad
+        ));
+    }
+
+    #[test]
+    fn sparse_index_seeks_to_nearest_before() {
+        let mut idx = SparseIndex::default();
+        for (o, p) in [(10, 0), (11, 100), (20, 70_000), (30, 140_000)] {
+            idx.observe(o, p);
+        }
+        assert_eq!(idx.len(), 3);
+        assert_eq!(idx.seek(9), None);
+        assert_eq!(idx.seek(15), Some((10, 0)));
+        assert_eq!(idx.seek(20), Some((20, 70_000)));
+        assert_eq!(idx.seek(99), Some((30, 140_000)));
+    }
+
+    #[test]
+    fn segment_names_parse() {
+        let p = segment_path(Path::new("/x"), 42);
+        assert_eq!(p, Path::new("/x/00000000000000000042.seg"));
+        assert_eq!(parse_segment_name("00000000000000000042.seg"), Some(42));
+        assert_eq!(parse_segment_name("42.seg"), None);
+        assert_eq!(parse_segment_name("0000000000000000004x.seg"), None);
+        assert_eq!(parse_segment_name("00000000000000000042.idx"), None);
+    }
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::segment::{self, Frame, SparseIndex};
+use super::segment;
 use super::*;
 
 fn small() -> LogConfig {
@@ -43,53 +43,6 @@ fn seg_files(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn frames_roundtrip_and_bind_offset() {
-    let entries: [&[u8]; 3] = [b"a", b"", b"hello"];
-    let mut buf = Vec::new();
-    let crcs = segment::encode_frames(&entries, &mut buf).unwrap();
-    segment::seal_frames(&mut buf, &crcs, 7);
-    assert_eq!(buf.len(), 3 * segment::FRAME_HEADER + 6);
-    let mut r = &buf[..];
-    let mut payload = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        let remaining = r.len() as u64;
-        let got = segment::read_frame(&mut r, 7 + i as u64, remaining, &mut payload).unwrap();
-        assert!(matches!(got, Frame::Good(n) if n == e.len()));
-        assert_eq!(&payload, e);
-    }
-    assert!(matches!(segment::read_frame(&mut r, 10, 0, &mut payload).unwrap(), Frame::End));
-    // Same bytes at another offset fail the checksum.
-    let mut r = &buf[..];
-    assert!(matches!(segment::read_frame(&mut r, 8, 100, &mut payload).unwrap(), Frame::Bad));
-    // A length running past the end is rejected before reading.
-    let mut r = &buf[..5];
-    assert!(matches!(segment::read_frame(&mut r, 7, 5, &mut payload).unwrap(), Frame::Bad));
-}
-
-#[test]
-fn sparse_index_seeks_to_nearest_before() {
-    let mut idx = SparseIndex::default();
-    for (o, p) in [(10, 0), (11, 100), (20, 70_000), (30, 140_000)] {
-        idx.observe(o, p);
-    }
-    assert_eq!(idx.len(), 3);
-    assert_eq!(idx.seek(9), None);
-    assert_eq!(idx.seek(15), Some((10, 0)));
-    assert_eq!(idx.seek(20), Some((20, 70_000)));
-    assert_eq!(idx.seek(99), Some((30, 140_000)));
-}
-
-#[test]
-fn segment_names_parse() {
-    let p = segment::segment_path(Path::new("/x"), 42);
-    assert_eq!(p, Path::new("/x/00000000000000000042.seg"));
-    assert_eq!(segment::parse_segment_name("00000000000000000042.seg"), Some(42));
-    assert_eq!(segment::parse_segment_name("42.seg"), None);
-    assert_eq!(segment::parse_segment_name("0000000000000000004x.seg"), None);
-    assert_eq!(segment::parse_segment_name("00000000000000000042.idx"), None);
-}
-
-#[test]
 fn config_validation_lists_every_problem() {
     assert!(LogConfig::default().validate().is_ok());
     let bad = LogConfig {
@@ -101,7 +54,10 @@ fn config_validation_lists_every_problem() {
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(matches!(&err, LogError::Config { problems } if problems.len() == 2));
     let dir = tempfile::tempdir().unwrap();
-    assert!(matches!(Log::open(dir.path(), bad), Err(LogError::Config { .. })));
+    assert!(matches!(
+        Log::open(dir.path(), bad),
+        Err(LogError::Config { .. })
+    ));
     let edge = LogConfig {
         max_commit_delay: MAX_COMMIT_DELAY,
         ..LogConfig::default()
@@ -119,12 +75,26 @@ fn append_read_and_reopen() {
     assert_eq!(log.append(&[b"d"]).unwrap(), 3..4);
     assert_eq!(log.end_offset(), 4);
     let got = read_all(&log, 1);
-    assert_eq!(got, vec![(1, b"bb".to_vec()), (2, b"ccc".to_vec()), (3, b"d".to_vec())]);
+    assert_eq!(
+        got,
+        vec![
+            (1, b"bb".to_vec()),
+            (2, b"ccc".to_vec()),
+            (3, b"d".to_vec())
+        ]
+    );
     assert_eq!(log.disk_bytes(), 4 * 8 + 7);
     drop(log);
     let log = Log::open(dir.path(), small()).unwrap();
     let report = log.recovery_report();
-    assert_eq!((report.truncated_bytes, report.last_offset, report.end_offset), (0, Some(3), 4));
+    assert_eq!(
+        (
+            report.truncated_bytes,
+            report.last_offset,
+            report.end_offset
+        ),
+        (0, Some(3), 4)
+    );
     assert_eq!(log.append(&[b"e"]).unwrap(), 4..5);
     assert_eq!(read_all(&log, 0).len(), 5);
 }
@@ -166,7 +136,10 @@ fn recovery_cuts_torn_and_corrupt_tail() {
     let log = Log::open(dir.path(), small()).unwrap();
     assert_eq!(log.recovery_report().truncated_bytes, 8 + 5);
     assert_eq!(log.recovery_report().last_offset, Some(1));
-    assert_eq!(read_all(&log, 0), vec![(0, b"one".to_vec()), (1, b"two".to_vec())]);
+    assert_eq!(
+        read_all(&log, 0),
+        vec![(0, b"one".to_vec()), (1, b"two".to_vec())]
+    );
 }
 
 #[test]
@@ -226,13 +199,19 @@ fn corrupt_sealed_segment_is_an_error() {
         assert_eq!(err.kind(), ErrorKind::Corrupt);
         assert!(matches!(&err, LogError::Corrupt { segment, offset: 1 } if *segment == seg));
     }
-    assert!(matches!(log.reader(5).next(), Some(Err(LogError::Corrupt { offset: 1, .. }))));
+    assert!(matches!(
+        log.reader(5).next(),
+        Some(Err(LogError::Corrupt { offset: 1, .. }))
+    ));
     drop(r);
     drop(log);
     // Without it, open scans the segment and refuses to go on.
     fs::remove_file(dir.path().join("00000000000000000000.idx")).unwrap();
     let err = Log::open(dir.path(), small()).unwrap_err();
-    assert!(matches!(&err, LogError::Corrupt { segment, offset: 1 } if *segment == seg), "{err}");
+    assert!(
+        matches!(&err, LogError::Corrupt { segment, offset: 1 } if *segment == seg),
+        "{err}"
+    );
     assert!(err.to_string().contains("00000000000000000000.seg"));
 }
 
@@ -244,7 +223,10 @@ fn reader_follows_the_tail() {
     assert!(r.next().is_none());
     assert!(!r.wait(Duration::from_millis(10)));
     append_n(&log, 0, 3);
-    assert_eq!(r.by_ref().map(|e| e.unwrap().0).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(
+        r.by_ref().map(|e| e.unwrap().0).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
     assert!(r.next().is_none());
     let writer = {
         let log = Arc::clone(&log);
@@ -271,7 +253,8 @@ fn reader_follows_the_tail() {
 fn read_batch_respects_limits() {
     let dir = tempfile::tempdir().unwrap();
     let log = Log::open(dir.path(), small()).unwrap();
-    log.append(&[&[0; 10], &[1; 10], &[2; 10], &[3; 10]]).unwrap();
+    log.append(&[&[0; 10], &[1; 10], &[2; 10], &[3; 10]])
+        .unwrap();
     let mut r = log.reader(0);
     assert_eq!(r.read_batch(3, usize::MAX).unwrap().len(), 3);
     r.seek(0);
@@ -290,7 +273,13 @@ fn consumer_offsets_are_durable_and_validated() {
     log.commit("archive", 2).unwrap();
     log.commit("sink.splunk-hec_1", 3).unwrap();
     log.commit("archive", 1).unwrap();
-    assert!(matches!(log.commit("detect", 4), Err(LogError::BeyondEnd { requested: 4, end: 3 })));
+    assert!(matches!(
+        log.commit("detect", 4),
+        Err(LogError::BeyondEnd {
+            requested: 4,
+            end: 3
+        })
+    ));
     for bad in ["", "a/b", "../x", "sp ace", "é", &"n".repeat(201)] {
         let err = log.commit(bad, 0).unwrap_err();
         assert!(matches!(err, LogError::InvalidConsumer { .. }), "{bad}");
@@ -301,10 +290,17 @@ fn consumer_offsets_are_durable_and_validated() {
     assert_eq!(log.committed("archive"), Some(1));
     assert_eq!(
         log.consumers(),
-        vec![("archive".to_owned(), 1), ("sink.splunk-hec_1".to_owned(), 3)]
+        vec![
+            ("archive".to_owned(), 1),
+            ("sink.splunk-hec_1".to_owned(), 3)
+        ]
     );
     drop(log);
-    fs::write(dir.path().join("consumers/archive.offset"), b"garbage!garbage").unwrap();
+    fs::write(
+        dir.path().join("consumers/archive.offset"),
+        b"garbage!garbage",
+    )
+    .unwrap();
     let err = Log::open(dir.path(), small()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Corrupt);
 }
@@ -352,6 +348,14 @@ fn truncate_before_deletes_whole_segments_only() {
 }
 
 #[test]
+fn log_is_shareable_and_readers_movable() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Log>();
+    send::<LogReader>();
+}
+
+#[test]
 fn concurrent_appends_share_fsyncs() {
     const THREADS: u64 = 8;
     const CALLS: u64 = 50;
@@ -385,7 +389,10 @@ fn concurrent_appends_share_fsyncs() {
     let calls = THREADS * CALLS;
     assert_eq!(log.end_offset(), 2 * calls);
     let fsyncs = log.fsyncs();
-    assert!(fsyncs > 0 && fsyncs < calls, "fsyncs {fsyncs} for {calls} appends");
+    assert!(
+        fsyncs > 0 && fsyncs < calls,
+        "fsyncs {fsyncs} for {calls} appends"
+    );
     let all = read_all(&log, 0);
     assert_eq!(all.len() as u64, 2 * calls);
     for (start, a, b) in acked {
@@ -431,6 +438,9 @@ fn append_throughput() {
         );
         let start = std::time::Instant::now();
         let n = log.reader(0).count();
-        println!("  read back {n} entries at {:.0} entries/s", n as f64 / start.elapsed().as_secs_f64());
+        println!(
+            "  read back {n} entries at {:.0} entries/s",
+            n as f64 / start.elapsed().as_secs_f64()
+        );
     }
 }

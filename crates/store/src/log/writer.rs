@@ -3,8 +3,11 @@
 //!
 //! Offsets are assigned under the state lock in queue order, and the writer takes the queue
 //! front to back, so file order is offset order and one call's entries are contiguous. The
-//! writer lingers up to `max_commit_delay` after the oldest queued batch arrived (ending early
-//! once [`LINGER_FLUSH_BYTES`] are queued) to gather more callers into one fsync. If a write or
+//! writer lingers up to `max_commit_delay` after the oldest queued batch arrived to gather more
+//! callers into one fsync, but stops as soon as as many batches are queued as the previous group
+//! had, or [`LINGER_FLUSH_BYTES`] are queued. So a lone caller appending in a loop never waits
+//! (the previous group had one batch), and N callers in a loop commit as soon as all N are
+//! queued; batches that arrive during an fsync join the next group anyway. If a write or
 //! fsync fails, what reached the disk is unknown, so the log is poisoned: every waiting and later
 //! `append` fails with [`LogError::WriterFailed`] until the log is reopened and recovered.
 use std::fs::{File, OpenOptions};
@@ -62,6 +65,8 @@ pub(crate) struct State {
     next_offset: u64,
     /// Everything below is on disk (and fsynced when configured).
     durable_end: u64,
+    /// Batches in the previous group: the writer stops lingering once as many are queued.
+    last_group: usize,
     failed: Option<(PathBuf, Arc<io::Error>)>,
     shutdown: bool,
     stopped: bool,
@@ -170,7 +175,10 @@ impl Shared {
         let delay = self.cfg.max_commit_delay;
         if !delay.is_zero() {
             let deadline = st.queue[0].enqueued + delay;
-            while !st.shutdown && st.queued_bytes < LINGER_FLUSH_BYTES {
+            while !st.shutdown
+                && st.queued_bytes < LINGER_FLUSH_BYTES
+                && st.queue.len() < st.last_group
+            {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
@@ -183,6 +191,7 @@ impl Shared {
             }
         }
         st.queued_bytes = 0;
+        st.last_group = st.queue.len();
         Some(std::mem::take(&mut st.queue))
     }
 }

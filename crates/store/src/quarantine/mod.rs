@@ -67,9 +67,17 @@ impl Quarantine {
     /// Opens (or creates) the quarantine in `dir`.
     pub fn open(dir: &Path) -> Result<Quarantine, QuarantineError> {
         let path = dir.join("quarantine.jsonl");
-        let io = |source| QuarantineError::Io { path: path.clone(), source };
+        let io = |source| QuarantineError::Io {
+            path: path.clone(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let file = OpenOptions::new().create(true).append(true).read(true).open(&path).map_err(io)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(&path)
+            .map_err(io)?;
         let mut entries: Vec<Entry> = Vec::new();
         for (i, line) in BufReader::new(&file).lines().enumerate() {
             let line = line.map_err(io)?;
@@ -86,11 +94,19 @@ impl Quarantine {
                 // A torn last line after a crash: everything before it was synced before being acknowledged.
                 Err(_) if i + 1 == count_lines(&path).unwrap_or(0) => break,
                 Err(e) => {
-                    return Err(QuarantineError::Corrupt { path: path.clone(), line: i + 1, message: e.to_string() });
+                    return Err(QuarantineError::Corrupt {
+                        path: path.clone(),
+                        line: i + 1,
+                        message: e.to_string(),
+                    });
                 }
             }
         }
-        Ok(Quarantine { path, file, entries })
+        Ok(Quarantine {
+            path,
+            file,
+            entries,
+        })
     }
 
     /// Adds rejected items and syncs them to disk before returning their ids.
@@ -104,8 +120,14 @@ impl Quarantine {
         let mut next = self.entries.last().map_or(1, |e| e.id + 1);
         let mut new = Vec::with_capacity(items.len());
         for rejected in items {
-            let entry = Entry { id: next, time: time.clone(), rejected, resolved: false };
-            serde_json::to_writer(&mut buf, &Line::Entry(Box::new(entry.clone()))).map_err(|e| self.corrupt(e))?;
+            let entry = Entry {
+                id: next,
+                time: time.clone(),
+                rejected,
+                resolved: false,
+            };
+            serde_json::to_writer(&mut buf, &Line::Entry(Box::new(entry.clone())))
+                .map_err(|e| self.corrupt(e))?;
             buf.push(b'\n');
             ids.push(next);
             new.push(entry);
@@ -118,7 +140,10 @@ impl Quarantine {
 
     /// Marks an entry as resolved (a retry decoded it), durably.
     pub fn resolve(&mut self, id: u64) -> Result<(), QuarantineError> {
-        let line = Line::Resolution { resolved_id: id, time: chrono::Utc::now().to_rfc3339() };
+        let line = Line::Resolution {
+            resolved_id: id,
+            time: chrono::Utc::now().to_rfc3339(),
+        };
         let mut buf = serde_json::to_vec(&line).map_err(|e| self.corrupt(e))?;
         buf.push(b'\n');
         self.write_synced(&buf)?;
@@ -144,11 +169,18 @@ impl Quarantine {
     }
 
     fn corrupt(&self, e: serde_json::Error) -> QuarantineError {
-        QuarantineError::Corrupt { path: self.path.clone(), line: 0, message: e.to_string() }
+        QuarantineError::Corrupt {
+            path: self.path.clone(),
+            line: 0,
+            message: e.to_string(),
+        }
     }
 
     fn write_synced(&mut self, buf: &[u8]) -> Result<(), QuarantineError> {
-        let io = |source| QuarantineError::Io { path: self.path.clone(), source };
+        let io = |source| QuarantineError::Io {
+            path: self.path.clone(),
+            source,
+        };
         self.file.write_all(buf).map_err(io)?;
         self.file.sync_data().map_err(io)
     }
@@ -165,7 +197,11 @@ mod tests {
 
     fn rejected(n: u8) -> Rejected {
         Rejected {
-            position: Position { source: "import".into(), location: "a.json".into(), at: format!("line {n}") },
+            position: Position {
+                source: "import".into(),
+                location: "a.json".into(),
+                at: format!("line {n}"),
+            },
             raw: vec![n, 0xff],
             reason: "not JSON".into(),
             category: None,
@@ -197,6 +233,9 @@ mod tests {
         f.write_all(b"{\"id\":2,\"ti").unwrap();
         assert_eq!(Quarantine::open(dir.path()).unwrap().entries().len(), 1);
         f.write_all(b"\n{}\n").unwrap();
-        assert!(matches!(Quarantine::open(dir.path()), Err(QuarantineError::Corrupt { line: 2, .. })));
+        assert!(matches!(
+            Quarantine::open(dir.path()),
+            Err(QuarantineError::Corrupt { line: 2, .. })
+        ));
     }
 }

@@ -67,7 +67,9 @@ impl QueryError {
             Self::Archive { source, .. } => match source.kind() {
                 crate::archive::ErrorKind::Corrupt => ErrorKind::Corrupt,
                 crate::archive::ErrorKind::Invalid => ErrorKind::Invalid,
-                crate::archive::ErrorKind::Transient | crate::archive::ErrorKind::Fatal => ErrorKind::Transient,
+                crate::archive::ErrorKind::Transient | crate::archive::ErrorKind::Fatal => {
+                    ErrorKind::Transient
+                }
             },
             Self::Output { .. } => ErrorKind::Transient,
         }
@@ -94,13 +96,21 @@ impl QueryError {
     }
 }
 
-/// DataFusion's message for the innermost error, without backtrace, trailing whitespace or
-/// repeated prefixes.
+/// DataFusion's message on one line, without backtrace and without the long lists it appends
+/// (every valid field of an 80-column table).
 fn clean_message(e: &DataFusionError) -> String {
-    let root = e.find_root();
-    let text = root.strip_backtrace();
-    text.trim().to_owned()
+    let text = e.find_root().strip_backtrace();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut message = lines.next().unwrap_or("unknown error").to_owned();
+    for line in lines.filter(|l| l.len() <= MAX_EXTRA_LINE) {
+        message.push(' ');
+        message.push_str(line);
+    }
+    message
 }
+
+/// Longest follow-up line of a DataFusion message that is kept.
+const MAX_EXTRA_LINE: usize = 200;
 
 impl From<DataFusionError> for QueryError {
     fn from(e: DataFusionError) -> Self {

@@ -30,18 +30,18 @@ use std::task::{Context, Poll};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::context::SQLOptions;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures::{Stream, StreamExt};
 
-pub use error::{ErrorKind, QueryError};
-pub use output::{format_table, write_csv, write_json_lines};
-pub use tables::TableInfo;
 /// Arrow types the engine's results are made of, for callers that read them.
 pub use datafusion::arrow::array::{AsArray, RecordBatch};
 /// Arrow's 64-bit integer type (what `count(*)` returns).
 pub use datafusion::arrow::datatypes::Int64Type;
+pub use error::{ErrorKind, QueryError};
+pub use output::{format_table, write_csv, write_json_lines};
+pub use tables::TableInfo;
 
 use crate::archive::manifest::Manifest;
 
@@ -70,18 +70,23 @@ impl QueryEngine {
     }
 
     /// Opens the archive in `archive_dir` with `options`.
-    pub fn with_options(archive_dir: &Path, options: QueryOptions) -> Result<QueryEngine, QueryError> {
+    pub fn with_options(
+        archive_dir: &Path,
+        options: QueryOptions,
+    ) -> Result<QueryEngine, QueryError> {
         let archive_error = |source| QueryError::Archive {
             dir: archive_dir.to_path_buf(),
             source,
         };
-        let dir = archive_dir
-            .canonicalize()
-            .map_err(|e| archive_error(crate::archive::ArchiveError::Io {
+        let dir = archive_dir.canonicalize().map_err(|e| {
+            archive_error(crate::archive::ArchiveError::Io {
                 path: archive_dir.to_path_buf(),
                 source: e,
-            }))?;
-        let manifest = Manifest::load(&dir).map_err(archive_error)?.unwrap_or_default();
+            })
+        })?;
+        let manifest = Manifest::load(&dir)
+            .map_err(archive_error)?
+            .unwrap_or_default();
         let mut config = SessionConfig::new().with_information_schema(true);
         if let Some(n) = options.target_partitions {
             config = config.with_target_partitions(n.max(1));
@@ -91,7 +96,9 @@ impl QueryEngine {
         // the manifest's lists are never evicted.
         let cache_bytes = 16 * 1024 * 1024 + manifest.files.len().saturating_mul(1024);
         let runtime = RuntimeEnvBuilder::new()
-            .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_limit(cache_bytes))
+            .with_cache_manager(
+                CacheManagerConfig::default().with_list_files_cache_limit(cache_bytes),
+            )
             .build_arc()?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         let tables = tables::register_all(&ctx, &dir, &manifest, options.all_revisions)?;

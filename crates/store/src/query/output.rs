@@ -31,8 +31,12 @@ pub fn write_csv(batches: &[RecordBatch], out: impl Write) -> Result<u64, QueryE
         rows += batch.num_rows() as u64;
     }
     let mut out = writer.into_inner();
-    out.flush()
-        .map_err(|e| output(datafusion::arrow::error::ArrowError::IoError(e.to_string(), e)))?;
+    out.flush().map_err(|e| {
+        output(datafusion::arrow::error::ArrowError::IoError(
+            e.to_string(),
+            e,
+        ))
+    })?;
     Ok(rows)
 }
 
@@ -46,7 +50,11 @@ pub fn write_json_lines(batches: &[RecordBatch], out: impl Write) -> Result<u64,
     }
     writer.finish().map_err(output)?;
     let mut out = writer.into_inner();
-    out.flush()
-        .map_err(|e| output(datafusion::arrow::error::ArrowError::IoError(e.to_string(), e)))?;
+    out.flush().map_err(|e| {
+        output(datafusion::arrow::error::ArrowError::IoError(
+            e.to_string(),
+            e,
+        ))
+    })?;
     Ok(rows)
 }

@@ -13,13 +13,15 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::TableProvider;
 use datafusion::common::TableReference;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::execution::cache::cache_manager::CachedFileList;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::execution::cache::TableScopedPath;
+use datafusion::execution::cache::cache_manager::CachedFileList;
 use datafusion::functions_aggregate::expr_fn::max;
 use datafusion::logical_expr::JoinType;
 use datafusion::object_store::ObjectMeta;
-use datafusion::prelude::{SessionContext, col, lit};
+use datafusion::prelude::{SessionContext, ident, lit};
 use model::Category;
 
 use super::QueryError;
@@ -58,10 +60,12 @@ pub(crate) fn register_all(
         let name = category.table();
         let files: Vec<&FileEntry> = manifest.files.iter().filter(|f| f.table == name).collect();
         let url = ListingTableUrl::parse(format!("{}/{name}/", dir.display()))?;
-        let metas = files
-            .iter()
-            .map(|f| object_meta(dir, f))
-            .collect::<Result<Vec<_>, QueryError>>()?;
+        // At least one slot: DataFusion's cache does not store a list it sizes at 0 bytes, and
+        // an empty table must not fall back to listing its directory.
+        let mut metas = Vec::with_capacity(files.len().max(1));
+        for f in &files {
+            metas.push(object_meta(dir, f)?);
+        }
         let key = TableScopedPath {
             table: None,
             path: url.prefix().clone(),
@@ -99,19 +103,29 @@ pub(crate) fn register_all(
 /// A view of `all` without the rows that a higher revision of the same key replaces: an anti
 /// join against the keys that have revisions (a scan of `_Revision > 0`, which Parquet
 /// statistics prune to the few row groups that hold revisions).
-fn latest_revisions(ctx: &SessionContext, all: Arc<dyn TableProvider>) -> Result<Arc<dyn TableProvider>, QueryError> {
+fn latest_revisions(
+    ctx: &SessionContext,
+    all: Arc<dyn TableProvider>,
+) -> Result<Arc<dyn TableProvider>, QueryError> {
+    // `ident`, not `col`: `col` parses its argument and lower-cases unquoted names.
     let rows = ctx.read_table(all)?;
     let revised = rows
         .clone()
-        .filter(col(REVISION_COLUMN).gt(lit(0)))?
-        .aggregate(vec![col(KEY_COLUMN)], vec![max(col(REVISION_COLUMN)).alias("__max_revision")])?
-        .select(vec![col(KEY_COLUMN).alias("__key"), col("__max_revision")])?;
+        .filter(ident(REVISION_COLUMN).gt(lit(0)))?
+        .aggregate(
+            vec![ident(KEY_COLUMN)],
+            vec![max(ident(REVISION_COLUMN)).alias("__max_revision")],
+        )?
+        .select(vec![
+            ident(KEY_COLUMN).alias("__key"),
+            ident("__max_revision"),
+        ])?;
     let latest = rows.join_on(
         revised,
         JoinType::LeftAnti,
         vec![
-            col(KEY_COLUMN).eq(col("__key")),
-            col(REVISION_COLUMN).lt(col("__max_revision")),
+            ident(KEY_COLUMN).eq(ident("__key")),
+            ident(REVISION_COLUMN).lt(ident("__max_revision")),
         ],
     )?;
     Ok(latest.into_view())

@@ -20,15 +20,22 @@ fn archive(records: &[Record]) -> (TempDir, Archive) {
 
 async fn count(engine: &QueryEngine, sql: &str) -> i64 {
     let batches = engine.sql(sql).await.unwrap();
-    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 1, "{sql}");
+    assert_eq!(
+        batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+        1,
+        "{sql}"
+    );
     batches[0].column(0).as_primitive::<Int64Type>().value(0)
 }
 
 fn strings(batches: &[RecordBatch], column: &str) -> Vec<Option<String>> {
     let mut out = Vec::new();
     for b in batches {
-        let c = b.column_by_name(column).unwrap_or_else(|| panic!("no column {column}"));
-        let c = datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8).unwrap();
+        let c = b
+            .column_by_name(column)
+            .unwrap_or_else(|| panic!("no column {column}"));
+        let c = datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8)
+            .unwrap();
         let c = c.as_string::<i32>();
         out.extend((0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i).to_owned())));
     }
@@ -51,22 +58,73 @@ async fn round_trip_returns_the_exact_rows_and_values() {
         )
         .await
         .unwrap();
-    assert_eq!(strings(&batches, "UserPrincipalName"), [Some("s0@contoso.com".into()), Some("s1@contoso.com".into())]);
-    assert_eq!(strings(&batches, "Status"), [Some(r#"{"errorCode":0}"#.into()), Some(r#"{"errorCode":0}"#.into())]);
-    assert_eq!(strings(&batches, "day"), [Some("2024-01-01".into()), Some("2024-01-02".into())]);
-    assert_eq!(strings(&batches, "_Source"), [Some("graph-signins".into()), Some("test".into())]);
-    assert_eq!(strings(&batches, "_Shape"), [Some("graph".into()), Some("graph".into())]);
-    assert_eq!(strings(&batches, "_Raw")[0].as_deref(), Some(r#"{"id":"s0"}"#));
+    assert_eq!(
+        strings(&batches, "UserPrincipalName"),
+        [Some("s0@contoso.com".into()), Some("s1@contoso.com".into())]
+    );
+    assert_eq!(
+        strings(&batches, "Status"),
+        [
+            Some(r#"{"errorCode":0}"#.into()),
+            Some(r#"{"errorCode":0}"#.into())
+        ]
+    );
+    assert_eq!(
+        strings(&batches, "day"),
+        [Some("2024-01-01".into()), Some("2024-01-02".into())]
+    );
+    assert_eq!(
+        strings(&batches, "_Source"),
+        [Some("graph-signins".into()), Some("test".into())]
+    );
+    assert_eq!(
+        strings(&batches, "_Shape"),
+        [Some("graph".into()), Some("graph".into())]
+    );
+    assert_eq!(
+        strings(&batches, "_Raw")[0].as_deref(),
+        Some(r#"{"id":"s0"}"#)
+    );
     let b = &batches[0];
-    let ts = |n: &str| b.column_by_name(n).unwrap().as_primitive::<TimestampMicrosecondType>().value(0);
-    assert_eq!((ts("TimeGenerated"), ts("_EventTime"), ts("_IngestTime")), (r0.event_time, r0.event_time, r0.ingest_time));
-    assert_eq!(b.column_by_name("DurationMs").unwrap().as_primitive::<Int64Type>().value(0), 42);
-    assert_eq!(b.column_by_name("_Revision").unwrap().as_primitive::<Int32Type>().value(0), 0);
+    let ts = |n: &str| {
+        b.column_by_name(n)
+            .unwrap()
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(0)
+    };
+    assert_eq!(
+        (ts("TimeGenerated"), ts("_EventTime"), ts("_IngestTime")),
+        (r0.event_time, r0.event_time, r0.ingest_time)
+    );
+    assert_eq!(
+        b.column_by_name("DurationMs")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .value(0),
+        42
+    );
+    assert_eq!(
+        b.column_by_name("_Revision")
+            .unwrap()
+            .as_primitive::<Int32Type>()
+            .value(0),
+        0
+    );
     assert!(b.column_by_name("ResultType").unwrap().is_valid(0));
     // A column the record left null.
-    let nulls = engine.sql("SELECT count(*) FROM SigninLogs WHERE AppDisplayName IS NULL").await.unwrap();
+    let nulls = engine
+        .sql("SELECT count(*) FROM SigninLogs WHERE AppDisplayName IS NULL")
+        .await
+        .unwrap();
     assert_eq!(nulls[0].column(0).as_primitive::<Int64Type>().value(0), 2);
-    assert_eq!(count(&engine, "SELECT count(*) FROM AuditLogs WHERE OperationName = 'op a0'").await, 1);
+    assert_eq!(
+        count(
+            &engine,
+            "SELECT count(*) FROM AuditLogs WHERE OperationName = 'op a0'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -83,12 +141,26 @@ async fn every_category_is_queryable_with_its_count_even_when_empty() {
     for (n, category) in Category::ALL.iter().enumerate() {
         let expected = if n < 6 { n as i64 + 1 } else { 0 };
         let table = category.table();
-        assert_eq!(count(&engine, &format!("SELECT count(*) FROM {table}")).await, expected, "{table}");
-        assert_eq!(count(&engine, &format!("SELECT count(*) FROM {table}_all")).await, expected, "{table}_all");
+        assert_eq!(
+            count(&engine, &format!("SELECT count(*) FROM {table}")).await,
+            expected,
+            "{table}"
+        );
+        assert_eq!(
+            count(&engine, &format!("SELECT count(*) FROM {table}_all")).await,
+            expected,
+            "{table}_all"
+        );
     }
-    let empty = engine.sql("SELECT * FROM AzureDiagnostics WHERE day >= '2024-01-01'").await.unwrap();
+    let empty = engine
+        .sql("SELECT * FROM AzureDiagnostics WHERE day >= '2024-01-01'")
+        .await
+        .unwrap();
     assert_eq!(empty.iter().map(RecordBatch::num_rows).sum::<usize>(), 0);
-    let cols = engine.sql("SELECT * FROM AzureDiagnostics LIMIT 0").await.unwrap();
+    let cols = engine
+        .sql("SELECT * FROM AzureDiagnostics LIMIT 0")
+        .await
+        .unwrap();
     if let Some(b) = cols.first() {
         assert!(b.schema().field_with_name("_EventTime").is_ok());
     }
@@ -99,43 +171,85 @@ async fn day_filters_prune_partitions() {
     let mut records = Vec::new();
     for d in 0..3 {
         for h in 0..4 {
-            records.push(record(Category::SignInLogs, JAN_1 + d * DAY + h * HOUR, &format!("{d}-{h}")));
+            records.push(record(
+                Category::SignInLogs,
+                JAN_1 + d * DAY + h * HOUR,
+                &format!("{d}-{h}"),
+            ));
         }
     }
     let (tmp, _a) = archive(&records);
     let engine = QueryEngine::new(tmp.path()).unwrap();
-    assert_eq!(count(&engine, "SELECT count(*) FROM SigninLogs WHERE day >= '2024-01-02'").await, 8);
-    assert_eq!(count(&engine, "SELECT count(*) FROM SigninLogs WHERE day = '2024-01-03'").await, 4);
+    assert_eq!(
+        count(
+            &engine,
+            "SELECT count(*) FROM SigninLogs WHERE day >= '2024-01-02'"
+        )
+        .await,
+        8
+    );
+    assert_eq!(
+        count(
+            &engine,
+            "SELECT count(*) FROM SigninLogs WHERE day = '2024-01-03'"
+        )
+        .await,
+        4
+    );
     let explain = engine
         .sql("EXPLAIN SELECT UserPrincipalName FROM SigninLogs WHERE day = '2024-01-02'")
         .await
         .unwrap();
     let plan = format_table(&explain).unwrap();
     assert!(plan.contains("day=2024-01-02"), "{plan}");
-    assert!(!plan.contains("day=2024-01-01") && !plan.contains("day=2024-01-03"), "{plan}");
+    assert!(
+        !plan.contains("day=2024-01-01") && !plan.contains("day=2024-01-03"),
+        "{plan}"
+    );
 }
 
 #[tokio::test]
 async fn only_committed_files_are_read_and_a_crash_doubles_nothing() {
-    let records: Vec<_> = (0..4).map(|i| record(Category::AuditLogs, JAN_1 + i, &format!("k{i}"))).collect();
+    let records: Vec<_> = (0..4)
+        .map(|i| record(Category::AuditLogs, JAN_1 + i, &format!("k{i}")))
+        .collect();
     let (tmp, mut a) = archive(&records);
     for i in 4..8 {
-        a.write(i, &record(Category::AuditLogs, JAN_1 + i as i64, &format!("k{i}"))).unwrap();
+        a.write(
+            i,
+            &record(Category::AuditLogs, JAN_1 + i as i64, &format!("k{i}")),
+        )
+        .unwrap();
     }
     a.publish_files().unwrap(); // files in place, manifest not written: the process dies here
     let engine = QueryEngine::new(tmp.path()).unwrap();
-    assert_eq!(count(&engine, "SELECT count(*) FROM AuditLogs").await, 4, "uncommitted files are not read");
+    assert_eq!(
+        count(&engine, "SELECT count(*) FROM AuditLogs").await,
+        4,
+        "uncommitted files are not read"
+    );
     drop(a);
     let mut a = Archive::open(tmp.path(), ArchiveConfig::default()).unwrap();
     assert_eq!(a.next_offset(), 4);
     for i in a.next_offset()..8 {
-        a.write(i, &record(Category::AuditLogs, JAN_1 + i as i64, &format!("k{i}"))).unwrap();
+        a.write(
+            i,
+            &record(Category::AuditLogs, JAN_1 + i as i64, &format!("k{i}")),
+        )
+        .unwrap();
     }
     a.commit().unwrap();
-    assert_eq!(count(&engine, "SELECT count(*) FROM AuditLogs").await, 4, "an engine is a snapshot");
+    assert_eq!(
+        count(&engine, "SELECT count(*) FROM AuditLogs").await,
+        4,
+        "an engine is a snapshot"
+    );
     let engine = QueryEngine::new(tmp.path()).unwrap();
     assert_eq!(count(&engine, "SELECT count(*) FROM AuditLogs").await, 8);
-    assert_eq!(count(&engine, "SELECT count(DISTINCT _Key) FROM AuditLogs").await, 8);
+    assert_eq!(
+        count(&engine, "SELECT count(DISTINCT _Key) FROM AuditLogs").await,
+        8
+    );
 }
 
 #[tokio::test]
@@ -143,7 +257,15 @@ async fn compaction_keeps_every_row_visible() {
     let tmp = tempfile::tempdir().unwrap();
     let mut a = Archive::open(tmp.path(), ArchiveConfig::default()).unwrap();
     for i in 0..30u64 {
-        a.write(i, &record(Category::SignInLogs, JAN_1 + i as i64 * HOUR, &format!("k{i}"))).unwrap();
+        a.write(
+            i,
+            &record(
+                Category::SignInLogs,
+                JAN_1 + i as i64 * HOUR,
+                &format!("k{i}"),
+            ),
+        )
+        .unwrap();
         if i % 5 == 4 {
             a.commit().unwrap();
         }
@@ -153,7 +275,10 @@ async fn compaction_keeps_every_row_visible() {
     assert!(a.manifest().files.len() < before);
     let engine = QueryEngine::new(tmp.path()).unwrap();
     assert_eq!(count(&engine, "SELECT count(*) FROM SigninLogs").await, 30);
-    assert_eq!(count(&engine, "SELECT count(DISTINCT _Key) FROM SigninLogs").await, 30);
+    assert_eq!(
+        count(&engine, "SELECT count(DISTINCT _Key) FROM SigninLogs").await,
+        30
+    );
 }
 
 #[tokio::test]
@@ -172,16 +297,46 @@ async fn tables_show_the_latest_revision_and_all_shows_every_one() {
     ];
     let (tmp, _a) = archive(&records);
     let engine = QueryEngine::new(tmp.path()).unwrap();
-    let info = engine.tables().iter().find(|t| t.name == "AADRiskyUsers").unwrap();
+    let info = engine
+        .tables()
+        .iter()
+        .find(|t| t.name == "AADRiskyUsers")
+        .unwrap();
     assert!(info.has_revisions);
-    let latest = engine.sql("SELECT _Key, _Revision FROM AADRiskyUsers ORDER BY _Key").await.unwrap();
-    assert_eq!(strings(&latest, "_Key"), [Some("u1".into()), Some("u2".into()), Some("u3".into())]);
-    assert_eq!(strings(&latest, "_Revision"), [Some("2".into()), Some("0".into()), Some("0".into())]);
-    assert_eq!(count(&engine, "SELECT count(*) FROM AADRiskyUsers_all").await, 5);
+    let latest = engine
+        .sql("SELECT _Key, _Revision FROM AADRiskyUsers ORDER BY _Key")
+        .await
+        .unwrap();
+    assert_eq!(
+        strings(&latest, "_Key"),
+        [Some("u1".into()), Some("u2".into()), Some("u3".into())]
+    );
+    assert_eq!(
+        strings(&latest, "_Revision"),
+        [Some("2".into()), Some("0".into()), Some("0".into())]
+    );
+    assert_eq!(
+        count(&engine, "SELECT count(*) FROM AADRiskyUsers_all").await,
+        5
+    );
     // The hidden revision stays hidden inside its own day.
-    assert_eq!(count(&engine, "SELECT count(*) FROM AADRiskyUsers WHERE day = '2024-01-02'").await, 1);
+    assert_eq!(
+        count(
+            &engine,
+            "SELECT count(*) FROM AADRiskyUsers WHERE day = '2024-01-02'"
+        )
+        .await,
+        1
+    );
     // Tables without revisions are the plain listing.
-    assert!(!engine.tables().iter().find(|t| t.name == "SigninLogs").unwrap().has_revisions);
+    assert!(
+        !engine
+            .tables()
+            .iter()
+            .find(|t| t.name == "SigninLogs")
+            .unwrap()
+            .has_revisions
+    );
 
     let options = QueryOptions {
         all_revisions: true,
@@ -193,7 +348,10 @@ async fn tables_show_the_latest_revision_and_all_shows_every_one() {
 
 #[tokio::test]
 async fn results_render_as_text_csv_and_json_lines() {
-    let records = [record(Category::AuditLogs, JAN_1, "a0"), record(Category::AuditLogs, JAN_1 + HOUR, "a,1")];
+    let records = [
+        record(Category::AuditLogs, JAN_1, "a0"),
+        record(Category::AuditLogs, JAN_1 + HOUR, "a,1"),
+    ];
     let (tmp, _a) = archive(&records);
     let engine = QueryEngine::new(tmp.path()).unwrap();
     let batches = engine
@@ -201,32 +359,55 @@ async fn results_render_as_text_csv_and_json_lines() {
         .await
         .unwrap();
     let text = format_table(&batches).unwrap();
-    assert!(text.contains("| _Key ") && text.contains("| op a0 "), "{text}");
+    assert!(
+        text.contains("| _Key ") && text.contains("| op a0 "),
+        "{text}"
+    );
 
     let mut csv = Vec::new();
     assert_eq!(write_csv(&batches, &mut csv).unwrap(), 2);
     let csv = String::from_utf8(csv).unwrap();
     let lines: Vec<_> = csv.lines().collect();
     assert_eq!(lines[0], "_Key,OperationName,_EventTime,_Revision");
-    assert!(lines[1].starts_with("a0,op a0,2024-01-01T00:00:00"), "{csv}");
-    assert!(lines[2].starts_with("\"a,1\",\"op a,1\",2024-01-01T01:00:00"), "{csv}");
+    assert!(
+        lines[1].starts_with("a0,op a0,2024-01-01T00:00:00"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].starts_with("\"a,1\",\"op a,1\",2024-01-01T01:00:00"),
+        "{csv}"
+    );
 
     let mut json = Vec::new();
     assert_eq!(write_json_lines(&batches, &mut json).unwrap(), 2);
     let json = String::from_utf8(json).unwrap();
-    let rows: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["_Key"], "a,1");
     assert_eq!(rows[0]["_Revision"], 0);
-    assert!(rows[0]["_EventTime"].as_str().unwrap().starts_with("2024-01-01T00:00:00"), "{json}");
+    assert!(
+        rows[0]["_EventTime"]
+            .as_str()
+            .unwrap()
+            .starts_with("2024-01-01T00:00:00"),
+        "{json}"
+    );
 }
 
 #[tokio::test]
 async fn streaming_returns_the_same_rows() {
-    let records: Vec<_> = (0..50).map(|i| record(Category::SignInLogs, JAN_1 + i * HOUR, &format!("k{i}"))).collect();
+    let records: Vec<_> = (0..50)
+        .map(|i| record(Category::SignInLogs, JAN_1 + i * HOUR, &format!("k{i}")))
+        .collect();
     let (tmp, _a) = archive(&records);
     let engine = QueryEngine::new(tmp.path()).unwrap();
-    let mut stream = engine.sql_stream("SELECT _Key FROM SigninLogs").await.unwrap();
+    let mut stream = engine
+        .sql_stream("SELECT _Key FROM SigninLogs")
+        .await
+        .unwrap();
     assert!(stream.schema().field_with_name("_Key").is_ok());
     let mut rows = 0;
     while let Some(batch) = stream.next_batch().await {
@@ -244,14 +425,23 @@ async fn bad_queries_are_clean_errors() {
         ("SELECT NoSuchColumn FROM AuditLogs", "NoSuchColumn"),
         ("SELEC 1", "SELEC"),
         ("COPY AuditLogs TO '/tmp/x.csv'", ""),
-        ("CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'", ""),
+        (
+            "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'",
+            "",
+        ),
     ];
     for (sql, needle) in cases {
         let err = engine.sql(sql).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid, "{sql}: {err}");
         let text = err.to_string();
-        assert!(text.starts_with("invalid query: ") && text.contains(needle), "{sql}: {text}");
-        assert!(!text.contains("backtrace") && !text.contains('\n'), "{sql}: {text}");
+        assert!(
+            text.starts_with("invalid query: ") && text.contains(needle),
+            "{sql}: {text}"
+        );
+        assert!(
+            !text.contains("backtrace") && !text.contains('\n'),
+            "{sql}: {text}"
+        );
     }
     let missing = QueryEngine::new(&tmp.path().join("nope")).unwrap_err();
     assert!(matches!(missing, QueryError::Archive { .. }), "{missing}");
