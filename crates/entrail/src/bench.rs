@@ -140,8 +140,10 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
         input_bytes / records.max(1)
     ));
 
-    let mut raw = RawConfig::default();
-    raw.data_dir = Some(dir.join("data"));
+    let raw = RawConfig {
+        data_dir: Some(dir.join("data")),
+        ..RawConfig::default()
+    };
     let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
     let source = FileSource::new(FileSourceConfig::new(

@@ -57,9 +57,10 @@ const QUERIES: &[(&str, &str)] = &[
 
 pub(crate) fn run(records: u64, dir: &Path, runs: usize) -> anyhow::Result<ExitCode> {
     let marker = dir.join("records.txt");
-    let have = std::fs::read_to_string(&marker)
+    let have = std::fs::File::open(&marker)
         .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok());
+        .and_then(|f| model::limits::read_capped(f, 64).ok())
+        .and_then(|b| String::from_utf8_lossy(&b).trim().parse::<u64>().ok());
     if have != Some(records) {
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;
@@ -71,8 +72,10 @@ pub(crate) fn run(records: u64, dir: &Path, runs: usize) -> anyhow::Result<ExitC
             dir.display()
         ));
         write_signins(&input, records, 11, false)?;
-        let mut raw = RawConfig::default();
-        raw.data_dir = Some(dir.join("data"));
+        let raw = RawConfig {
+            data_dir: Some(dir.join("data")),
+            ..RawConfig::default()
+        };
         let mut pipeline = Pipeline::open(raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?)?;
         let source = FileSource::new(FileSourceConfig::new(
             "bench",

@@ -24,12 +24,12 @@ fn shape_for(category: &str) -> sim::Shape {
     }
 }
 
+/// An open export file and the records waiting to be written as one body or page.
+type ExportFile = (std::io::BufWriter<std::fs::File>, Vec<serde_json::Value>);
+
 struct Exports {
     dir: PathBuf,
-    files: BTreeMap<
-        (String, &'static str),
-        (std::io::BufWriter<std::fs::File>, Vec<serde_json::Value>),
-    >,
+    files: BTreeMap<(String, &'static str), ExportFile>,
 }
 
 impl Exports {
@@ -144,11 +144,12 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
             files.push(event.category, shape, v)?;
         }
         // Every 20th interactive sign-in is also collected through Graph: the same event by a second path.
-        if event.category == "SignInLogs" && n % 20 == 0 {
-            if let Some(v) = sim::render(&event, sim::Shape::Graph, cfg.quirks, &tenant) {
-                files.push(event.category, sim::Shape::Graph, v)?;
-                extra_graph += 1;
-            }
+        if event.category == "SignInLogs"
+            && n % 20 == 0
+            && let Some(v) = sim::render(&event, sim::Shape::Graph, cfg.quirks, &tenant)
+        {
+            files.push(event.category, sim::Shape::Graph, v)?;
+            extra_graph += 1;
         }
     }
     files.finish()?;
@@ -156,8 +157,10 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         .into_truth()
         .context("the generator kept no ground truth")?;
 
-    let mut raw = RawConfig::default();
-    raw.data_dir = Some(dir.join("data"));
+    let raw = RawConfig {
+        data_dir: Some(dir.join("data")),
+        ..RawConfig::default()
+    };
     let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
     let report = crate::commands::import(

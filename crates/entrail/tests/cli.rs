@@ -1,5 +1,6 @@
 //! The `entrail` binary as a user runs it: init, validate (every error at once, exit 2), import with bad
 //! lines (quarantined, listed, retried with a hint), query output formats, status.
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -53,32 +54,77 @@ const AUDIT: &str = r#"{"id":"Directory_A","activityDateTime":"2024-05-01T10:00:
 fn import_query_status_and_quarantine_work_together() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("export.json");
-    let second = AUDIT.replace("Directory_A", "Directory_B").replace("Add user", "Delete user");
+    let second = AUDIT
+        .replace("Directory_A", "Directory_B")
+        .replace("Add user", "Delete user");
     // Line 3 has no recognisable shape; with --category it decodes as a sign-in.
     let unknown = r#"{"id":"s-1","createdDateTime":"2024-05-01T11:00:00Z","userPrincipalName":"u@contoso.com"}"#;
-    std::fs::write(&file, format!("{AUDIT}\n{second}\n{unknown}\nnot json at all\n")).unwrap();
-    let o = entrail(dir.path(), &["-d", "data", "import", "export.json", "--quiet"]);
+    std::fs::write(
+        &file,
+        format!("{AUDIT}\n{second}\n{unknown}\nnot json at all\n"),
+    )
+    .unwrap();
+    let o = entrail(
+        dir.path(),
+        &["-d", "data", "import", "export.json", "--quiet"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
 
-    let o = entrail(dir.path(), &["-d", "data", "query", "SELECT Id, OperationName FROM AuditLogs ORDER BY Id", "--format", "json"]);
+    let o = entrail(
+        dir.path(),
+        &[
+            "-d",
+            "data",
+            "query",
+            "SELECT Id, OperationName FROM AuditLogs ORDER BY Id",
+            "--format",
+            "json",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    let rows: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["Id"], "Directory_A");
     assert_eq!(rows[1]["OperationName"], "Delete user");
 
-    let o = entrail(dir.path(), &["-d", "data", "query", "SELECT count(*) AS n FROM AuditLogs", "--format", "csv"]);
+    let o = entrail(
+        dir.path(),
+        &[
+            "-d",
+            "data",
+            "query",
+            "SELECT count(*) AS n FROM AuditLogs",
+            "--format",
+            "csv",
+        ],
+    );
     assert_eq!(stdout(&o).trim(), "n\n2");
-    let o = entrail(dir.path(), &["-d", "data", "query", "SELECT nope FROM AuditLogs"]);
+    let o = entrail(
+        dir.path(),
+        &["-d", "data", "query", "SELECT nope FROM AuditLogs"],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
 
     let o = entrail(dir.path(), &["-d", "data", "status", "--json"]);
     let status: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(status["quarantine_open"], 2);
-    let audit = status["categories"].as_array().unwrap().iter().find(|c| c["category"] == "AuditLogs").unwrap();
+    let audit = status["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "AuditLogs")
+        .unwrap();
     assert_eq!(audit["archived_rows"], 2);
-    let archive = status["consumers"].as_array().unwrap().iter().find(|c| c["name"] == "archive").unwrap();
+    let archive = status["consumers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "archive")
+        .unwrap();
     assert_eq!(archive["lag"], 0);
 
     let o = entrail(dir.path(), &["-d", "data", "quarantine", "list"]);
@@ -90,9 +136,32 @@ fn import_query_status_and_quarantine_work_together() {
     // Retrying without a hint fails again; with the right category the sign-in is ingested.
     let o = entrail(dir.path(), &["-d", "data", "quarantine", "retry", "1"]);
     assert_eq!(o.status.code(), Some(1));
-    let o = entrail(dir.path(), &["-d", "data", "quarantine", "retry", "1", "--category", "SignInLogs", "--shape", "graph"]);
+    let o = entrail(
+        dir.path(),
+        &[
+            "-d",
+            "data",
+            "quarantine",
+            "retry",
+            "1",
+            "--category",
+            "SignInLogs",
+            "--shape",
+            "graph",
+        ],
+    );
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    let o = entrail(dir.path(), &["-d", "data", "query", "SELECT UserPrincipalName FROM SigninLogs", "--format", "csv"]);
+    let o = entrail(
+        dir.path(),
+        &[
+            "-d",
+            "data",
+            "query",
+            "SELECT UserPrincipalName FROM SigninLogs",
+            "--format",
+            "csv",
+        ],
+    );
     assert_eq!(stdout(&o).trim(), "UserPrincipalName\nu@contoso.com");
     let o = entrail(dir.path(), &["-d", "data", "quarantine", "list"]);
     assert!(!stdout(&o).contains("line 3"));

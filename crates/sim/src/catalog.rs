@@ -909,7 +909,6 @@ pub(crate) const CA_POLICIES: &[(&str, &[&str], bool)] = &[
         &["RequireCompliantDevice", "RequireDomainJoinedDevice"],
         false,
     ),
-    ("Require MFA for Azure management", &["Mfa"], false),
     ("Block access from unsupported countries", &["Block"], false),
 ];
 

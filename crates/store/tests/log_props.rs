@@ -1,5 +1,6 @@
 //! Property tests of `store::log` crash recovery: acknowledged entries survive any damage to the
 //! unsynced tail, exactly once and in order, and appends go on at the right offset.
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

@@ -420,14 +420,19 @@ fn user_sign_in(ctx: &Ctx<'_>, kind: Kind) -> Built {
             } else {
                 p.grant_controls.to_vec()
             };
-            obj! {
+            let mut policy = obj! {
                 "id" => p.id.as_str(),
                 "displayName" => p.display_name,
                 "enforcedGrantControls" => enforced,
                 "enforcedSessionControls" => Vec::<Value>::new(),
                 "result" => result,
-                "conditionsSatisfied" => if result == "notApplied" { 0 } else { 3 },
+            };
+            if result != "notApplied" {
+                if let Some(m) = policy.as_object_mut() {
+                    m.insert("conditionsSatisfied".into(), 3.into());
+                }
             }
+            policy
         })
         .collect();
     let ca_status = if any_failure {
@@ -475,7 +480,6 @@ fn user_sign_in(ctx: &Ctx<'_>, kind: Kind) -> Built {
     let mut processing_details = vec![
         obj! { "key" => "Legacy TLS (TLS 1.0, 1.1, 3DES)", "value" => "False" },
         obj! { "key" => "Is CAE Token", "value" => if rng.random_bool(0.3) { "True" } else { "False" } },
-        obj! { "key" => "Oauth Scope Info", "value" => "[\"openid\",\"profile\",\"offline_access\",\"User.Read\"]" },
     ];
     if kind == Kind::Adfs {
         processing_details.insert(0, obj! { "key" => "Server name", "value" => format!("ADFS{:02}", 1 + rng.random_range(0..3)) });
@@ -529,25 +533,25 @@ fn user_sign_in(ctx: &Ctx<'_>, kind: Kind) -> Built {
         "authenticationRequirement" => if mfa_required { "multiFactorAuthentication" } else { "singleFactorAuthentication" },
         "authenticationMethodsUsed" => if mfa_done && kind == Kind::Interactive { vec!["Password", mfa_method.0] } else { vec![] },
         "alternateSignInName" => user.upn.as_str(),
-        "signInIdentifier" => user.upn.as_str(),
-        "signInIdentifierType" => "userPrincipalName",
         "servicePrincipalId" => "",
         "servicePrincipalName" => "",
-        "appServicePrincipalId" => tenant.sp_id_for(&app_id),
         "resourceServicePrincipalId" => tenant.sp_id_for(&res_id),
         "userType" => if user.guest { "Guest" } else { "Member" },
         "flaggedForReview" => false,
         "isTenantRestricted" => false,
         "isThroughGlobalSecureAccess" => gsa,
-        "globalSecureAccessIpAddress" => if gsa { ip.as_str() } else { "" },
         "autonomousSystemNumber" => asn(rng, &o),
         "crossTenantAccessType" => if user.guest { "b2bCollaboration" } else { "none" },
         "uniqueTokenIdentifier" => token_id(rng),
         "incomingTokenType" => if app_name == "Windows Sign In" && kind == Kind::NonInteractive { "primaryRefreshToken" } else { "none" },
         "authenticationProtocol" => "none",
-        "clientCredentialType" => "none",
         "signInEventTypes" => vec![event_type],
     };
+    if gsa {
+        if let Some(m) = g.as_object_mut() {
+            m.insert("globalSecureAccessIpAddress".into(), ip.as_str().into());
+        }
+    }
     if ctx.partial {
         strip(&mut g);
     }

@@ -32,7 +32,7 @@ fn streams_good_records_and_keeps_bad_lines_with_their_position() {
     let mut cfg = FileSourceConfig::new("t", vec![format!("{}/*.json", dir.path().display())]);
     cfg.batch_records = 2;
     let source = FileSource::new(cfg).unwrap();
-    assert_eq!(source.files(), [path.clone()]);
+    assert_eq!(source.files(), std::slice::from_ref(&path));
     let progress = Progress::default();
     let batches: Vec<_> = source
         .batches(0, progress.clone())

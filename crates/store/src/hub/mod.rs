@@ -202,7 +202,8 @@ impl Hub {
             self.stats.count_quarantined(&rejected);
             self.quarantine.add(rejected)?;
         }
-        self.since_checkpoint += outcome.appended;
+        // Duplicates and quarantined items change the statistics too.
+        self.since_checkpoint += outcome.appended + outcome.duplicates + outcome.quarantined;
         if self.since_checkpoint >= self.config.checkpoint_records
             || self.last_checkpoint.elapsed() >= self.config.checkpoint_interval
         {

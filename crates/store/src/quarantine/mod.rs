@@ -117,9 +117,9 @@ impl Quarantine {
         let time = chrono::Utc::now().to_rfc3339();
         let mut buf = Vec::new();
         let mut ids = Vec::with_capacity(items.len());
-        let mut next = self.entries.last().map_or(1, |e| e.id + 1);
+        let first = self.entries.last().map_or(1, |e| e.id + 1);
         let mut new = Vec::with_capacity(items.len());
-        for rejected in items {
+        for (next, rejected) in (first..).zip(items) {
             let entry = Entry {
                 id: next,
                 time: time.clone(),
@@ -131,7 +131,6 @@ impl Quarantine {
             buf.push(b'\n');
             ids.push(next);
             new.push(entry);
-            next += 1;
         }
         self.write_synced(&buf)?;
         self.entries.extend(new);
