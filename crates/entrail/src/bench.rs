@@ -26,6 +26,12 @@ pub(crate) enum BenchCommand {
         #[arg(long)]
         no_baseline: bool,
     },
+    /// The durable log's group commit (appends/s with fsync, 1..32 threads) and the dedupe index (checks/s).
+    Log {
+        /// Working directory (a real disk: fsync is measured).
+        #[arg(long, default_value = "entrail-bench-log")]
+        dir: PathBuf,
+    },
     /// Ten analyst queries over generated sign-ins in the archive, vs DuckDB over the same Parquet files.
     Query {
         /// Sign-in records to generate.
@@ -48,6 +54,7 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
             no_baseline,
         } => ingest(*records, dir, *no_baseline),
         BenchCommand::Query { records, dir, runs } => crate::bench_query::run(*records, dir, *runs),
+        BenchCommand::Log { dir } => crate::bench_log::run(dir),
     }
 }
 

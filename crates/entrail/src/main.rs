@@ -2,6 +2,7 @@
 //! The binary is thin: it parses the command line, loads the config, calls into `pipeline` and `store`,
 //! prints, and maps errors to exit codes (0 ok, 1 failure, 2 bad usage or config).
 mod bench;
+mod bench_log;
 mod bench_query;
 mod cli;
 mod commands;

@@ -194,37 +194,3 @@ proptest! {
         }
     }
 }
-
-/// Run with `cargo test --release -p store --lib dedupe::tests::throughput -- --ignored --nocapture`.
-#[test]
-#[ignore = "benchmark"]
-fn throughput() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut idx = DedupeIndex::open(&dir.path().join("d.redb"), DEFAULT_HORIZON).unwrap();
-    let n = 2_000_000u64;
-    let keys: Vec<[u8; 36]> = (0..n)
-        .map(|i| {
-            let mut k = [b'0'; 36];
-            k[..8].copy_from_slice(&(i % 500_000).to_le_bytes());
-            k
-        })
-        .collect();
-    let start = std::time::Instant::now();
-    for (i, k) in keys.iter().enumerate() {
-        idx.check_and_insert(
-            k,
-            u128::from(i as u64 % 3),
-            1_700_000_000_000_000 + i as i64,
-        );
-    }
-    let checks = start.elapsed();
-    let start = std::time::Instant::now();
-    idx.checkpoint(n).unwrap();
-    println!(
-        "{n} checks over {} keys: {:.2} M/s; checkpoint of {} keys: {:?}",
-        idx.len(),
-        n as f64 / checks.as_secs_f64() / 1e6,
-        idx.len(),
-        start.elapsed()
-    );
-}
