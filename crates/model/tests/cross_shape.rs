@@ -49,8 +49,6 @@ fn ids(recs: &[Record]) -> Ids {
 /// - AuditLogs: `modifiedProperties` values are JSON-encoded (a quirk) in the Graph and diagnostic shapes but
 ///   not in the Log Analytics row (real exports encode them there too, see the OTRF rows). Without quirks
 ///   the shapes must agree.
-/// - Key Vault `AuditEvent`: the `AZKVAuditLogs` row's `TimeGenerated` is the receive time, not the record's
-///   `time`; without an id the event time is part of the hash. Every column but `TimeGenerated` must agree.
 fn known_divergence(
     ev: &sim::SimEvent,
     a: Shape,
@@ -67,23 +65,6 @@ fn known_divergence(
             let (x, y) = (decoded(a, false)?, decoded(b, false)?);
             (x.key == y.key && x.content_hash == y.content_hash)
                 .then_some("AuditLogs: modifiedProperties JSON-encoded in Graph/diagnostic only (agree without quirks)")
-        }
-        "AuditEvent" => {
-            let (x, y) = (decoded(a, true)?, decoded(b, true)?);
-            let same = x
-                .schema()
-                .columns
-                .iter()
-                .zip(x.values.iter().zip(&y.values))
-                .all(|(c, (p, q))| {
-                    c.name == "TimeGenerated"
-                        || p == q
-                        || (c.name.starts_with("Resource") || c.name == "SubscriptionId")
-                            && p.as_str().map(str::to_ascii_lowercase)
-                                == q.as_str().map(str::to_ascii_lowercase)
-                });
-            (same && x.event_time != y.event_time)
-                .then_some("AuditEvent: AZKVAuditLogs TimeGenerated is the receive time (all other columns agree)")
         }
         _ => None,
     }

@@ -54,10 +54,10 @@ impl GroundTruth {
         match ev.kind {
             EventKind::Original => {
                 entry.originals += 1;
-                if let Some(id) = ev.id() {
-                    if entry.ids.insert(id.to_owned()) {
-                        entry.distinct_ids += 1;
-                    }
+                if let Some(id) = ev.id()
+                    && entry.ids.insert(id.to_owned())
+                {
+                    entry.distinct_ids += 1;
                 }
                 if cat.map(Category::id_kind) == Some(IdKind::FlowTuples) {
                     entry.flow_tuples += ev.flow_tuples() as u64;

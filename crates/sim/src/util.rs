@@ -105,18 +105,31 @@ pub(crate) fn mac_of(seed: u64) -> String {
     format!("000D3A{v:06X}").chars().take(12).collect()
 }
 
+/// Appends `v` as exactly `width` decimal digits.
+fn push_digits(out: &mut Vec<u8>, v: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push(b'0' + ((v / 10u32.pow(i)) % 10) as u8);
+    }
+}
+
 /// ISO-8601 UTC with 7 fractional digits, as Graph writes it: `2024-03-07T11:47:00.6442361Z`.
 pub(crate) fn iso7(t: DateTime<Utc>) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.nanosecond() / 100
-    )
+    let mut b = Vec::with_capacity(28);
+    push_digits(&mut b, t.year().unsigned_abs(), 4);
+    b.push(b'-');
+    push_digits(&mut b, t.month(), 2);
+    b.push(b'-');
+    push_digits(&mut b, t.day(), 2);
+    b.push(b'T');
+    push_digits(&mut b, t.hour(), 2);
+    b.push(b':');
+    push_digits(&mut b, t.minute(), 2);
+    b.push(b':');
+    push_digits(&mut b, t.second(), 2);
+    b.push(b'.');
+    push_digits(&mut b, (t.nanosecond() / 100).min(9_999_999), 7);
+    b.push(b'Z');
+    String::from_utf8(b).unwrap_or_default()
 }
 
 /// ISO-8601 UTC with 3 fractional digits (`2022-08-22T18:05:06.133Z`), as Identity Protection writes it.
@@ -192,7 +205,7 @@ pub(crate) fn add_ms(t: DateTime<Utc>, ms: i64) -> DateTime<Utc> {
 
 /// Poisson sample: Knuth's method for small means, a rounded normal approximation above 30.
 pub(crate) fn poisson(rng: &mut SmallRng, lambda: f64) -> u32 {
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return 0;
     }
     if lambda < 30.0 {
@@ -235,6 +248,24 @@ pub(crate) fn pick_weighted<'a, T>(rng: &mut SmallRng, items: &'a [(T, u32)]) ->
         r -= *w;
     }
     &items[items.len() - 1].0
+}
+
+/// Picks by a weight accessor (no allocation; same draws as [`pick_weighted`]).
+pub(crate) fn pick_by<'a, T>(
+    rng: &mut SmallRng,
+    items: &'a [T],
+    weight: impl Fn(&T) -> u32,
+) -> &'a T {
+    let total: u32 = items.iter().map(&weight).sum();
+    let mut r = rng.random_range(0..total.max(1));
+    for item in items {
+        let w = weight(item);
+        if r < w {
+            return item;
+        }
+        r -= w;
+    }
+    &items[items.len() - 1]
 }
 
 /// Whether a per-record decision with probability `permille`/1000 hits, from the record seed and a salt.

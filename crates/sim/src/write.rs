@@ -66,16 +66,19 @@ pub fn write_records_batches<W: Write>(
     let per_batch = per_batch.max(1);
     let mut w = counting(out);
     let mut in_batch = 0;
+    let mut buf = Vec::with_capacity(8192);
     for ev in events {
         let Some(rec) = render_owned(ev, Shape::Diagnostic, quirks, tenant) else {
             continue;
         };
-        w.write_all(if in_batch == 0 {
+        buf.clear();
+        buf.extend_from_slice(if in_batch == 0 {
             b"{\"records\":["
         } else {
             b","
-        })?;
-        serde_json::to_writer(&mut w, &rec)?;
+        });
+        serde_json::to_writer(&mut buf, &rec)?;
+        w.write_all(&buf)?;
         in_batch += 1;
         if in_batch == per_batch {
             w.write_all(b"]}\n")?;
@@ -98,10 +101,13 @@ pub fn write_json_lines<W: Write>(
     tenant: &Tenant,
 ) -> io::Result<u64> {
     let mut w = counting(out);
+    let mut buf = Vec::with_capacity(8192);
     for ev in events {
         if let Some(rec) = render_owned(ev, shape, quirks, tenant) {
-            serde_json::to_writer(&mut w, &rec)?;
-            w.write_all(b"\n")?;
+            buf.clear();
+            serde_json::to_writer(&mut buf, &rec)?;
+            buf.push(b'\n');
+            w.write_all(&buf)?;
         }
     }
     finish(w)

@@ -5,7 +5,7 @@ use chrono::TimeDelta;
 use rand::Rng;
 use serde_json::Value;
 
-use super::{Built, Ctx, origin};
+use super::{Built, Ctx, keep, origin};
 use crate::catalog::{CITIES, GRAPH_REQUESTS};
 use crate::util::{guid, iso0, iso7, pick, pick_weighted, token_id};
 
@@ -106,7 +106,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, app_only: bool) -> Built {
             } else {
                 2
             },
-            user_agent: *pick(
+            user_agent: pick::<&str>(
                 rng,
                 &[
                     "python-requests/2.31.0",
@@ -159,7 +159,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, app_only: bool) -> Built {
         "clientAuthMethod" => c.auth_method,
         "identityProvider" => format!("https://sts.windows.net/{}/", t.tenant_id),
         "atContent" => "",
-        "signInActivityId" => if ctx.partial { String::new() } else { token_id(rng) },
+        "signInActivityId" => keep(ctx.partial, token_id(rng)),
         "tokenIssuedAt" => iso0(issued),
         "tenantId" => t.tenant_id.as_str(),
         "C_Idtyp" => if app_only { "app" } else { "user" },

@@ -7,15 +7,18 @@
 
 mod activity;
 mod audit;
+mod ctx;
 mod flow;
 mod graph_activity;
 mod network;
 mod office;
+mod parts;
 mod provisioning;
 mod resource;
 mod risk;
 mod signin;
 mod streams;
+mod workload;
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap};
@@ -23,15 +26,15 @@ use std::collections::{BTreeSet, BinaryHeap};
 use chrono::{DateTime, Utc};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{Map, Value};
 
-use crate::catalog::{CITIES, City, FOREIGN, HOSTILE_PREFIXES};
+use crate::catalog::CITIES;
 use crate::category::Category;
 use crate::config::TenantConfig;
-use crate::tenant::{Tenant, User};
+use crate::tenant::Tenant;
 use crate::truth::GroundTruth;
-use crate::util::{add_ticks, hit_p, mix2, mix3, pick, poisson};
+use crate::util::{add_ticks, hit_p, mix2, mix3, poisson};
 use crate::{EventKind, SimEvent};
+pub(crate) use ctx::{Built, Ctx, Origin, into_map, keep, office_ip, origin};
 pub(crate) use streams::Stream;
 use streams::{Sched, StreamPlan};
 
@@ -40,141 +43,6 @@ const TICKS_PER_MIN: i64 = 60 * TICKS_PER_SEC;
 const SALT_DUP: u64 = 0xD0B1;
 const SALT_REPUB: u64 = 0x2E9B;
 const SALT_LATENCY: u64 = 0x1A7E;
-
-/// What a family builder returns.
-pub(crate) struct Built {
-    pub(crate) time: DateTime<Utc>,
-    pub(crate) graph: Value,
-    pub(crate) envelope: Option<Map<String, Value>>,
-}
-
-impl Built {
-    /// An Entra record: the envelope is derived at render time.
-    pub(crate) fn entra(time: DateTime<Utc>, graph: Value) -> Built {
-        Built {
-            time,
-            graph,
-            envelope: None,
-        }
-    }
-}
-
-/// The map inside an object value (empty for anything else).
-pub(crate) fn into_map(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
-/// Everything a family builder may read.
-pub(crate) struct Ctx<'a> {
-    pub(crate) tenant: &'a Tenant,
-    /// When the record is produced (scheduled time).
-    pub(crate) at: DateTime<Utc>,
-    /// Stream-specific slot: home-city index, NSG index, remote-network index…
-    pub(crate) slot: u32,
-    /// The record seed.
-    pub(crate) seed: u64,
-    /// Build the first, incomplete version of a record that will be republished.
-    pub(crate) partial: bool,
-}
-
-impl<'a> Ctx<'a> {
-    /// A fresh RNG for this record.
-    pub(crate) fn rng(&self) -> SmallRng {
-        SmallRng::seed_from_u64(self.seed)
-    }
-
-    /// Any enabled user of the tenant.
-    pub(crate) fn any_user(&self, rng: &mut SmallRng) -> &'a User {
-        let t = self.tenant;
-        for _ in 0..8 {
-            let u = &t.users[rng.random_range(0..t.users.len())];
-            if u.enabled {
-                return u;
-            }
-        }
-        &t.users[0]
-    }
-
-    /// A user living in the slot's city (any user if that city is empty); prefers enabled accounts.
-    pub(crate) fn user(&self, rng: &mut SmallRng) -> &'a User {
-        let t = self.tenant;
-        let list = t.by_city.get(self.slot as usize).filter(|l| !l.is_empty());
-        for _ in 0..4 {
-            let i = match list {
-                Some(l) => *pick(rng, l) as usize,
-                None => rng.random_range(0..t.users.len()),
-            };
-            let u = &t.users[i];
-            if u.enabled {
-                return u;
-            }
-        }
-        &t.users[rng.random_range(0..t.users.len())]
-    }
-}
-
-/// Where a sign-in or request comes from.
-pub(crate) struct Origin {
-    pub(crate) ip: String,
-    pub(crate) city: &'static City,
-    pub(crate) hostile: bool,
-}
-
-/// The network origin of a user's activity: office, home, phone, travel or (rarely, `hostile_p`) an attacker.
-pub(crate) fn origin(rng: &mut SmallRng, tenant: &Tenant, user: &User, hostile_p: f64) -> Origin {
-    let home = &CITIES[user.home_city];
-    if rng.random_bool(hostile_p) {
-        let [a, b, c] = *pick(rng, HOSTILE_PREFIXES);
-        return Origin {
-            ip: format!("{a}.{b}.{c}.{}", rng.random_range(2..250u8)),
-            city: pick(rng, FOREIGN),
-            hostile: true,
-        };
-    }
-    let _ = tenant;
-    match rng.random_range(0..100) {
-        0..=44 => Origin {
-            ip: office_ip(user.home_city, rng),
-            city: home,
-            hostile: false,
-        },
-        45..=74 => Origin {
-            ip: user.home_ip.clone(),
-            city: home,
-            hostile: false,
-        },
-        75..=92 => Origin {
-            ip: user.mobile_ip.clone(),
-            city: home,
-            hostile: false,
-        },
-        _ => {
-            let city = pick(rng, CITIES);
-            let [a, b] = city.ip_prefix;
-            Origin {
-                ip: format!(
-                    "{a}.{b}.{}.{}",
-                    rng.random_range(0..=255u8),
-                    rng.random_range(1..=254u8)
-                ),
-                city,
-                hostile: false,
-            }
-        }
-    }
-}
-
-/// Office egress address of a city (documentation ranges, RFC 5737).
-pub(crate) fn office_ip(city: usize, rng: &mut SmallRng) -> String {
-    if rng.random_bool(0.5) {
-        format!("203.0.113.{}", 10 + city)
-    } else {
-        format!("198.51.100.{}", 10 + city)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Pending {
@@ -417,16 +285,16 @@ impl<'a> Generator<'a> {
 
     fn emit_original(&mut self, p: Pending) -> Option<SimEvent> {
         let cat = p.stream.category();
-        if let Some((target, delay_min)) = p.stream.cascade() {
-            if self.emit.contains(&target.category()) {
-                let at = p.at + delay_min * TICKS_PER_MIN + (p.seed % 60) as i64 * TICKS_PER_SEC;
-                self.scheduled.push(Reverse(Pending {
-                    at,
-                    seed: p.seed,
-                    stream: target,
-                    slot: p.slot,
-                }));
-            }
+        if let Some((target, delay_min)) = p.stream.cascade()
+            && self.emit.contains(&target.category())
+        {
+            let at = p.at + delay_min * TICKS_PER_MIN + (p.seed % 60) as i64 * TICKS_PER_SEC;
+            self.scheduled.push(Reverse(Pending {
+                at,
+                seed: p.seed,
+                stream: target,
+                slot: p.slot,
+            }));
         }
         if !self.emit.contains(&cat) {
             return None;

@@ -6,7 +6,7 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 use serde_json::Value;
 
-use super::{Built, Ctx, origin};
+use super::{Built, Ctx, keep, origin};
 use crate::catalog::{CITIES, WEB_DESTINATIONS};
 use crate::tenant::{Device, User};
 use crate::util::{guid, guid_of, iso7, mix2, pick, pick_weighted};
@@ -85,13 +85,15 @@ pub(crate) fn traffic(ctx: &Ctx<'_>) -> Built {
     let f = flow(ctx, rng);
     let blocked = matches!(f.category, "Gambling" | "PeerToPeer");
     let private = f.traffic_type == "private";
+    let drawn = (
+        rng.random_range(400..40_000),
+        rng.random_range(1_000..2_500_000),
+    );
+    // Draw unconditionally: a partial record must consume the same random numbers as the complete one.
     let (sent, received) = if ctx.partial || blocked {
         (0, 0)
     } else {
-        (
-            rng.random_range(400..40_000),
-            rng.random_range(1_000..2_500_000),
-        )
+        drawn
     };
     let profile_id = guid_of(mix2(t.seed, 0xF117));
     let policy_id = guid_of(mix2(t.seed, if blocked { 0xB10C } else { 0xA110 }));
@@ -183,8 +185,8 @@ pub(crate) fn connection(ctx: &Ctx<'_>) -> Built {
         "agentVersion" => AGENT_VERSION,
         "initiatingProcessName" => f.process,
         "popProcessingRegion" => f.region,
-        "sentBytes" => if ctx.partial { 0 } else { rng.random_range(1_000..500_000) },
-        "receivedBytes" => if ctx.partial { 0 } else { rng.random_range(5_000..20_000_000) },
+        "sentBytes" => keep(ctx.partial, rng.random_range(1_000..500_000)),
+        "receivedBytes" => keep(ctx.partial, rng.random_range(5_000..20_000_000)),
         "transactionBlockCount" => 0,
         "tenantId" => t.tenant_id.as_str(),
     };
@@ -233,14 +235,23 @@ pub(crate) fn remote_health(ctx: &Ctx<'_>) -> Built {
         "destinationIp" => rn.destination_ip.as_str(),
         "description" => description,
         "bgpRoutesAdvertisedCount" => if status.starts_with("bgp") || status == "remoteNetworkAlive" { rng.random_range(2..12) } else { 0 },
-        "sentBytes" => if ctx.partial { 0 } else { rng.random_range(100_000..90_000_000i64) },
-        "receivedBytes" => if ctx.partial { 0 } else { rng.random_range(100_000..400_000_000i64) },
+        "sentBytes" => keep(ctx.partial, rng.random_range(100_000..90_000_000i64)),
+        "receivedBytes" => keep(ctx.partial, rng.random_range(100_000..400_000_000i64)),
     };
     Built::entra(ctx.at, g)
 }
 
 /// (alertType, severity, displayName, category, technique, weight).
-const ALERTS: &[((&str, &str, &str, &str, &str), u32)] = &[
+/// (alertType, severity, displayName, category, technique).
+type AlertKind = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const ALERTS: &[(AlertKind, u32)] = &[
     (
         (
             "threatIntelligenceTransactions",

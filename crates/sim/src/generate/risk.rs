@@ -7,7 +7,7 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 use serde_json::Value;
 
-use super::signin::location;
+use super::parts::location;
 use super::{Built, Ctx};
 use crate::catalog::{FOREIGN, HOSTILE_PREFIXES};
 use crate::tenant::{Agent, ServicePrincipal, User};
@@ -42,7 +42,7 @@ const AGENT_RISKS: &[&str] = &[
 ];
 
 fn level(rng: &mut SmallRng) -> &'static str {
-    *pick_weighted(rng, &[("low", 30), ("medium", 50), ("high", 20)])
+    pick_weighted::<&str>(rng, &[("low", 30), ("medium", 50), ("high", 20)])
 }
 
 /// The first draws of a user detection and of its RiskyUsers update: they must match.

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{
     Built, Ctx, activity, audit, flow, graph_activity, network, office, provisioning, resource,
-    risk, signin,
+    risk, signin, workload,
 };
 use crate::catalog::CITIES;
 use crate::category::Category;
@@ -266,8 +266,8 @@ pub(crate) fn build(stream: Stream, ctx: &Ctx<'_>) -> Built {
         Stream::SignIn => signin::interactive(ctx),
         Stream::NonInteractive => signin::non_interactive(ctx),
         Stream::Adfs => signin::adfs(ctx),
-        Stream::SpSignIn => signin::service_principal(ctx),
-        Stream::MiSignIn => signin::managed_identity(ctx),
+        Stream::SpSignIn => workload::service_principal(ctx),
+        Stream::MiSignIn => workload::managed_identity(ctx),
         Stream::Audit => audit::build(ctx),
         Stream::Provisioning => provisioning::build(ctx),
         Stream::UserRisk => risk::user_detection(ctx),

@@ -235,10 +235,10 @@ fn rename(env: &mut Map<String, Value>, from: &str, to: &str) {
 }
 
 fn stringify(env: &mut Map<String, Value>, k: &str) {
-    if let Some(v) = env.get_mut(k) {
-        if v.is_number() {
-            *v = Value::String(v.to_string());
-        }
+    if let Some(v) = env.get_mut(k)
+        && v.is_number()
+    {
+        *v = Value::String(v.to_string());
     }
 }
 

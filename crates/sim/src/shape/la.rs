@@ -169,7 +169,16 @@ fn operation_caller(cat: Category) -> &'static str {
 
 fn common(c: &Ctx<'_>, col: &str) -> Option<Src> {
     Some(match col {
-        "TimeGenerated" => Src::Val(iso7(c.ev.received).into()),
+        // Entra tables stamp the time Log Analytics received the record; resource-log tables (AZKV...) the
+        // record's own `time`.
+        "TimeGenerated" => Src::Val(
+            iso7(if c.cat.is_entra() {
+                c.ev.received
+            } else {
+                c.ev.time
+            })
+            .into(),
+        ),
         "Type" => Src::Val(c.table.into()),
         "TenantId" => Src::Val(c.tenant.workspace_id.as_str().into()),
         "SourceSystem" => Src::Const(if c.cat.is_entra() {
@@ -282,10 +291,10 @@ pub(super) fn render(ev: &SimEvent, quirks: bool, tenant: &Tenant) -> Value {
     }
     if quirks && cat == Category::AuditLogs && hit(ev.seed, Q_LA_JSON_STRINGS, 300) {
         for k in ["TargetResources", "InitiatedBy", "AdditionalDetails"] {
-            if let Some(v) = row.get_mut(k) {
-                if !v.is_string() {
-                    *v = Value::String(v.to_string());
-                }
+            if let Some(v) = row.get_mut(k)
+                && !v.is_string()
+            {
+                *v = Value::String(v.to_string());
             }
         }
     }

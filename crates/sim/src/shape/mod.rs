@@ -160,41 +160,40 @@ fn content_quirks(cat: Category, seed: u64, g: &mut Value, diagnostic: bool) {
                     }
                 }
             }
-            if hit(seed, Q_NULL_IP, 150) {
-                if let Some(Value::Object(u)) =
+            if hit(seed, Q_NULL_IP, 150)
+                && let Some(Value::Object(u)) =
                     m.get_mut("initiatedBy").and_then(|i| i.get_mut("user"))
-                {
-                    u.insert("ipAddress".into(), "<null>".into());
-                }
+            {
+                u.insert("ipAddress".into(), "<null>".into());
             }
         }
         Category::UserRiskEvents
         | Category::ServicePrincipalRiskEvents
-        | Category::AgentRiskEvents => {
-            if hit(seed, Q_ADDINFO_STRING, 850) {
-                if let Some(v) = m.get_mut("additionalInfo") {
-                    if !v.is_string() {
-                        *v = Value::String(v.to_string());
-                    }
-                }
+        | Category::AgentRiskEvents
+            if hit(seed, Q_ADDINFO_STRING, 850) =>
+        {
+            if let Some(v) = m.get_mut("additionalInfo")
+                && !v.is_string()
+            {
+                *v = Value::String(v.to_string());
             }
         }
         Category::SignInLogs | Category::NonInteractiveUserSignInLogs
             if diagnostic && hit(seed, Q_OFFSET_TIME, 50) =>
         {
-            if let Some(Value::String(s)) = m.get("createdDateTime") {
-                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-                    let local = crate::util::iso7_offset(t.with_timezone(&chrono::Utc), -300);
-                    m.insert("createdDateTime".into(), local.into());
-                }
+            if let Some(Value::String(s)) = m.get("createdDateTime")
+                && let Ok(t) = chrono::DateTime::parse_from_rfc3339(s)
+            {
+                let local = crate::util::iso7_offset(t.with_timezone(&chrono::Utc), -300);
+                m.insert("createdDateTime".into(), local.into());
             }
         }
         Category::MicrosoftGraphActivityLogs if diagnostic && hit(seed, Q_GRAPH_STRINGS, 900) => {
             for k in ["durationMs", "clientAuthMethod"] {
-                if let Some(v) = m.get_mut(k) {
-                    if v.is_number() {
-                        *v = Value::String(v.to_string());
-                    }
+                if let Some(v) = m.get_mut(k)
+                    && v.is_number()
+                {
+                    *v = Value::String(v.to_string());
                 }
             }
         }
