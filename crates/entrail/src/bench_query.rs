@@ -1,7 +1,7 @@
 //! `entrail bench query`: ten analyst queries over generated sign-ins in the archive, median latency next to
 //! DuckDB over the same Parquet files in the same run.
 
-use crate::bench::{peak_rss_mib, write_signins};
+use crate::bench::{peak_rss_mib, reset_peak_rss, write_signins};
 use crate::output;
 use anyhow::{Context, bail};
 use pipeline::{Pipeline, RawConfig};
@@ -87,6 +87,7 @@ pub(crate) fn run(records: u64, dir: &Path, runs: usize) -> anyhow::Result<ExitC
         std::fs::write(&marker, records.to_string())?;
     }
     let archive = dir.join("data/archive");
+    reset_peak_rss();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

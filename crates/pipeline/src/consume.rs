@@ -11,7 +11,7 @@ use store::hub::Hub;
 pub(crate) const ARCHIVE_CONSUMER: &str = "archive";
 
 const BATCH_ENTRIES: usize = 8192;
-const BATCH_BYTES: usize = 64 << 20;
+const BATCH_BYTES: usize = 16 << 20;
 
 /// What a consumer did in one drain.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

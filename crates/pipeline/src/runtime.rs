@@ -183,6 +183,10 @@ impl Pipeline {
                     )
                 })
                 .collect::<HashMap<_, _>>(),
+            // Bounded memory while large inputs stream through: small buffers make more files, which
+            // compaction merges.
+            flush_bytes: 64 << 20,
+            max_buffered_bytes: 128 << 20,
             ..ArchiveConfig::default()
         }
     }

@@ -20,6 +20,9 @@ use super::schema::{EVENT_TIME_COLUMN, KEY_COLUMN, REVISION_COLUMN};
 /// The raw record column: large, unique JSON text, compressed harder and never dictionary-encoded.
 const RAW_COLUMN: &str = "_Raw";
 
+/// Encoded bytes a row group may buffer before it is closed early.
+const MAX_ROW_GROUP_BUFFER: usize = 48 << 20;
+
 /// What a written file holds, for its manifest entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FileSummary {
@@ -156,7 +159,15 @@ impl FileWriter {
         self.rows += batch.num_rows() as u64;
         self.writer
             .write(batch)
-            .map_err(|e| ArchiveError::parquet(&self.path, e))
+            .map_err(|e| ArchiveError::parquet(&self.path, e))?;
+        // The writer buffers a whole row group before encoding it; with 4 KB records a 128k-row group would
+        // hold ~500 MB. Close the row group early once it holds this much, so memory stays bounded.
+        if self.writer.in_progress_size() > MAX_ROW_GROUP_BUFFER {
+            self.writer
+                .flush()
+                .map_err(|e| ArchiveError::parquet(&self.path, e))?;
+        }
+        Ok(())
     }
 
     /// Writes the footer, flushes and fsyncs the file.
