@@ -3,29 +3,11 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+use model::Format;
 use model::limits::MAX_RECORD_BYTES;
-use model::{DecodeContext, Format, Record, Rejected, decode_stream};
 
-fn cx() -> DecodeContext {
-    DecodeContext {
-        source: "t".into(),
-        location: "mem".into(),
-        ingest_time: 0,
-        category: None,
-        shape: None,
-    }
-}
-
-fn run(input: &[u8], format: Format) -> (Vec<Record>, Vec<Rejected>) {
-    let (mut ok, mut bad) = (Vec::new(), Vec::new());
-    for r in decode_stream(input, format, cx()) {
-        match r {
-            Ok(rec) => ok.push(rec),
-            Err(rej) => bad.push(rej),
-        }
-    }
-    (ok, bad)
-}
+mod common;
+use common::run;
 
 const GOOD: &str = r#"{"id":"g1","createdDateTime":"2024-03-04T10:00:00Z","userPrincipalName":"a@b.c","appId":"x","status":{"errorCode":0}}"#;
 const GOOD_DIAG: &str = r#"{"time":"2024-03-04T10:00:05Z","category":"AuditLogs","operationName":"Add user","resourceId":"/tenants/t/providers/Microsoft.aadiam","properties":{"id":"a1","activityDateTime":"2024-03-04T10:00:00Z","activityDisplayName":"Add user"}}"#;

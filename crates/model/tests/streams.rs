@@ -3,30 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
-use model::{DecodeContext, Format, Record, Rejected, decode_stream, detect_format};
+use model::{Format, Record, detect_format};
 use sim::{EventKind, Generator, SimEvent, Tenant, TenantConfig};
 use std::collections::BTreeMap;
 
-fn cx() -> DecodeContext {
-    DecodeContext {
-        source: "t".into(),
-        location: "mem".into(),
-        ingest_time: 0,
-        category: None,
-        shape: None,
-    }
-}
-
-fn run(input: &[u8], format: Format) -> (Vec<Record>, Vec<Rejected>) {
-    let (mut ok, mut bad) = (Vec::new(), Vec::new());
-    for r in decode_stream(input, format, cx()) {
-        match r {
-            Ok(rec) => ok.push(rec),
-            Err(rej) => bad.push(rej),
-        }
-    }
-    (ok, bad)
-}
+mod common;
+use common::run;
 
 /// A simulated day, originals only, at most 80 records per category.
 fn day() -> (Tenant, Vec<SimEvent>) {
