@@ -227,3 +227,30 @@ fn malformed_lines_are_quarantined_and_the_rest_is_archived() {
     assert!(q.entries().iter().all(|e| !e.rejected.reason.is_empty()));
     assert_eq!(p.archive().unwrap().records, 2);
 }
+
+#[test]
+fn small_files_are_compacted_once_a_partition_holds_eight() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    std::fs::create_dir_all(&exports).unwrap();
+    let mut p = open(dir.path(), "");
+    let files = |p: &Pipeline| p.open_archive().unwrap().manifest().files.len();
+    for i in 0..8 {
+        let line = format!(
+            r#"{{"id":"Directory_{i}","activityDateTime":"2024-01-01T00:00:0{i}Z","activityDisplayName":"Add user","loggedByService":"Core Directory","category":"UserManagement","result":"success","initiatedBy":{{}},"targetResources":[]}}"#
+        );
+        std::fs::write(exports.join("audit.json"), line).unwrap();
+        import(&mut p, &exports);
+        p.archive().unwrap();
+        // One small file per archive run until the eighth, which merges them.
+        assert_eq!(
+            files(&p),
+            if i < 7 { i + 1 } else { 1 },
+            "after run {}",
+            i + 1
+        );
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = QueryEngine::new(&dir.path().join("data/archive")).unwrap();
+    assert_eq!(count(&engine, &rt, "SELECT count(*) FROM AuditLogs"), 8);
+}
