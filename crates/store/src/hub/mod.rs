@@ -4,8 +4,9 @@
 //! it is on disk, so the caller may then acknowledge the source position.
 //!
 //! Crash safety: the dedupe index is checkpointed with the log offset it covers; on open, log entries past
-//! that offset are replayed into it. If an append fails, the in-memory index is rebuilt the same way, so a
-//! record that never became durable is never remembered as seen.
+//! that offset are replayed into it. If an append fails, the in-memory index may remember records that never
+//! became durable, so the hub refuses further work and never checkpoints again: reopening it rebuilds the
+//! index from disk, and the records are accepted as new.
 mod stats;
 
 pub use stats::{CategoryStats, IngestStats};
@@ -30,6 +31,9 @@ pub enum HubError {
     /// The quarantine failed.
     #[error("quarantine")]
     Quarantine(#[from] QuarantineError),
+    /// An earlier append failed; the hub must be reopened (which rebuilds the dedupe index from disk).
+    #[error("an earlier append failed; reopen the data directory")]
+    Failed,
     /// A log entry could not be decoded during replay.
     #[error("log entry {offset} is not a record: {message}")]
     Entry {
@@ -97,6 +101,7 @@ pub struct Hub {
     since_checkpoint: u64,
     last_checkpoint: Instant,
     config: HubConfig,
+    failed: bool,
 }
 
 impl Hub {
@@ -115,6 +120,7 @@ impl Hub {
             since_checkpoint: 0,
             last_checkpoint: Instant::now(),
             config,
+            failed: false,
         };
         hub.replay()?;
         Ok(hub)
@@ -156,6 +162,9 @@ impl Hub {
         mut records: Vec<Record>,
         rejected: Vec<Rejected>,
     ) -> Result<IngestOutcome, HubError> {
+        if self.failed {
+            return Err(HubError::Failed);
+        }
         let mut outcome = IngestOutcome::default();
         let mut keep = Vec::with_capacity(records.len());
         for (i, r) in records.iter_mut().enumerate() {
@@ -186,10 +195,8 @@ impl Hub {
             }
             let entries: Vec<&[u8]> = bounds.iter().map(|b| &buf[b.clone()]).collect();
             if let Err(e) = self.log.append(&entries) {
-                // The index now remembers records that are not durable: rebuild it from disk.
-                self.dedupe =
-                    DedupeIndex::open(&self.dir.join("dedupe.redb"), self.config.dedupe_horizon)?;
-                self.replay()?;
+                // The index now remembers records that are not durable: stop here, see the module docs.
+                self.failed = true;
                 return Err(e.into());
             }
             for &i in &keep {
@@ -214,6 +221,9 @@ impl Hub {
 
     /// Makes the dedupe index and the statistics durable up to the log's end.
     pub fn checkpoint(&mut self) -> Result<(), HubError> {
+        if self.failed {
+            return Err(HubError::Failed);
+        }
         let end = self.log.end_offset();
         self.dedupe.checkpoint(end)?;
         self.stats.applied_offset = end;
@@ -254,7 +264,7 @@ impl Hub {
 
 impl Drop for Hub {
     fn drop(&mut self) {
-        if self.since_checkpoint > 0 {
+        if self.since_checkpoint > 0 && !self.failed {
             // Best effort: a failure here only means more replay at the next open.
             let _ = self.checkpoint();
         }

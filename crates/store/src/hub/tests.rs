@@ -153,3 +153,26 @@ fn rejected_input_is_quarantined_durably() {
     assert_eq!(hub.quarantine().entries()[0].rejected, rejected);
     assert_eq!(hub.stats().quarantined["SignInLogs"], 1);
 }
+
+#[test]
+fn after_a_failed_append_nothing_is_remembered_as_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut hub = Hub::open(dir.path(), config()).unwrap();
+        hub.ingest(vec![record("a", 1)], vec![]).unwrap();
+        // An append the log refuses (larger than its 64 MiB entry limit) fails after dedupe saw "b".
+        let mut huge = record("b", 1);
+        huge.raw = "x".repeat(65 << 20);
+        assert!(hub.ingest(vec![huge], vec![]).is_err());
+        assert!(matches!(
+            hub.ingest(vec![record("c", 1)], vec![]),
+            Err(HubError::Failed)
+        ));
+    }
+    // Reopened, "b" was never durable, so it is new; "a" is still a duplicate.
+    let mut hub = Hub::open(dir.path(), config()).unwrap();
+    let out = hub
+        .ingest(vec![record("a", 1), record("b", 1)], vec![])
+        .unwrap();
+    assert_eq!((out.appended, out.duplicates), (1, 1));
+}
