@@ -58,13 +58,18 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// CPU seconds (user + system) this process has used, from /proc/self/stat.
-pub(crate) fn cpu_seconds() -> f64 {
-    let stat = std::fs::File::open("/proc/self/stat")
+/// A small /proc file as text; empty when unreadable (the figure derived from it is then 0).
+fn read_proc(path: &str) -> String {
+    std::fs::File::open(path)
         .ok()
         .and_then(|f| model::limits::read_capped(f, 1 << 16).ok())
         .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// CPU seconds (user + system) this process has used, from /proc/self/stat.
+pub(crate) fn cpu_seconds() -> f64 {
+    let stat = read_proc("/proc/self/stat");
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -75,11 +80,7 @@ pub(crate) fn cpu_seconds() -> f64 {
 
 /// Peak resident set size of this process in MiB, from /proc/self/status.
 pub(crate) fn peak_rss_mib() -> f64 {
-    let status = std::fs::File::open("/proc/self/status")
-        .ok()
-        .and_then(|f| model::limits::read_capped(f, 1 << 16).ok())
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let status = read_proc("/proc/self/status");
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

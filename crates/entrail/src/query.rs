@@ -4,7 +4,9 @@ use crate::cli::OutputFormat;
 use crate::output;
 use std::path::Path;
 use std::process::ExitCode;
-use store::query::{QueryEngine, QueryOptions, format_table, write_csv, write_json_lines};
+use store::query::{
+    QueryEngine, QueryOptions, RecordBatch, format_table, write_csv, write_json_lines,
+};
 
 /// Runs one statement and prints the result.
 pub(crate) fn run(
@@ -26,12 +28,12 @@ pub(crate) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs SQL and returns the batches (shared with the demo and the benchmarks).
+/// Runs SQL and returns the batches (shared with the demo).
 pub(crate) async fn sql_batches(
     data_dir: &Path,
     sql: &str,
     all_revisions: bool,
-) -> Result<Vec<datafusion_batch::RecordBatch>, store::query::QueryError> {
+) -> Result<Vec<RecordBatch>, store::query::QueryError> {
     let engine = QueryEngine::with_options(
         &data_dir.join("archive"),
         QueryOptions {
@@ -40,11 +42,6 @@ pub(crate) async fn sql_batches(
         },
     )?;
     engine.sql(sql).await
-}
-
-/// The Arrow record batch type, as re-exported by the store.
-pub(crate) mod datafusion_batch {
-    pub(crate) use store::query::RecordBatch;
 }
 
 /// Runs a future on a fresh Tokio runtime.

@@ -61,13 +61,16 @@ pub struct Status {
 impl Pipeline {
     /// Collects the status of this data directory.
     pub fn status(&mut self) -> Result<Status, PipelineError> {
-        let archive_rows: std::collections::HashMap<String, u64> = match self.open_archive() {
-            Ok(a) => a.stats().into_iter().map(|t| (t.table, t.rows)).collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, "archive unavailable for status");
-                Default::default()
+        // The manifest alone: no archive lock, so status works while `entrail run` is archiving.
+        let mut archive_rows: std::collections::HashMap<String, u64> = Default::default();
+        match store::archive::Manifest::load(&self.config().data_dir.join("archive")) {
+            Ok(manifest) => {
+                for f in manifest.iter().flat_map(|m| &m.files) {
+                    *archive_rows.entry(f.table.clone()).or_default() += f.rows;
+                }
             }
-        };
+            Err(e) => tracing::warn!(error = %e, "archive manifest unreadable for status"),
+        }
         let sinks: Vec<String> = self
             .config()
             .sinks
