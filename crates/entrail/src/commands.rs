@@ -225,11 +225,13 @@ fn quarantine(cli: &Cli, action: &QuarantineAction) -> anyhow::Result<ExitCode> 
     let mut pipeline = Pipeline::open(load_config(cli)?)?;
     match action {
         QuarantineAction::List { all } => {
-            let q = pipeline.hub().quarantine();
+            let mut hub = pipeline.hub();
+            let q = hub.quarantine();
             output::print_quarantine(q.entries().iter().filter(|e| *all || !e.resolved));
         }
         QuarantineAction::Show { id } => {
-            let q = pipeline.hub().quarantine();
+            let mut hub = pipeline.hub();
+            let q = hub.quarantine();
             let e = q
                 .get(*id)
                 .with_context(|| format!("no quarantine item {id}"))?;

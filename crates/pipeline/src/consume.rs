@@ -5,7 +5,7 @@ use crate::runtime::PipelineError;
 use model::{Record, codec};
 use sinks::Sink;
 use store::archive::Archive;
-use store::hub::Hub;
+use store::log::Log;
 
 /// The archive's consumer name in the log.
 pub(crate) const ARCHIVE_CONSUMER: &str = "archive";
@@ -33,8 +33,7 @@ fn decode(offset: u64, bytes: &[u8]) -> Result<Record, PipelineError> {
 
 /// Archives the log from the archive's own offset (kept in its manifest, atomically with its files) to the
 /// end, committing every batch.
-pub(crate) fn archive(hub: &Hub, archive: &mut Archive) -> Result<ConsumeReport, PipelineError> {
-    let log = hub.log();
+pub(crate) fn archive(log: &Log, archive: &mut Archive) -> Result<ConsumeReport, PipelineError> {
     let from = archive.next_offset().max(log.start_offset());
     archive.skip_to(from);
     let mut report = ConsumeReport {
@@ -64,8 +63,7 @@ pub(crate) fn archive(hub: &Hub, archive: &mut Archive) -> Result<ConsumeReport,
 
 /// Feeds one sink from its committed offset to the end of the log, committing after each acknowledged batch.
 /// A failed batch stops the drain with the offset still before it: nothing is skipped.
-pub(crate) fn sink(hub: &Hub, sink: &mut dyn Sink) -> Result<ConsumeReport, PipelineError> {
-    let log = hub.log();
+pub(crate) fn sink(log: &Log, sink: &mut dyn Sink) -> Result<ConsumeReport, PipelineError> {
     let from = log
         .committed(sink.id())
         .unwrap_or(0)

@@ -9,7 +9,8 @@ use sources::file::{FileSource, FileSourceConfig, Progress};
 use std::collections::HashMap;
 use store::archive::{Archive, ArchiveConfig, ArchiveError, RetentionPolicy};
 use store::hub::{Hub, HubConfig, HubError, IngestOutcome};
-use store::log::LogConfig;
+use store::log::{Log, LogConfig};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Pipeline failures, each naming the stage.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +68,9 @@ pub struct ImportReport {
 /// One data directory's pipeline.
 pub struct Pipeline {
     config: Config,
-    hub: Hub,
+    /// Shared with collectors that deliver batches from async tasks (see [`crate::collect`]).
+    hub: Arc<Mutex<Hub>>,
+    log: Arc<Log>,
 }
 
 impl Pipeline {
@@ -83,7 +86,12 @@ impl Pipeline {
             ..HubConfig::default()
         };
         let hub = Hub::open(&config.data_dir, hub_config)?;
-        Ok(Pipeline { config, hub })
+        let log = hub.log().clone();
+        Ok(Pipeline {
+            config,
+            hub: Arc::new(Mutex::new(hub)),
+            log,
+        })
     }
 
     /// The validated config.
@@ -91,9 +99,21 @@ impl Pipeline {
         &self.config
     }
 
-    /// The hub (log, dedupe index, quarantine).
-    pub fn hub(&mut self) -> &mut Hub {
-        &mut self.hub
+    /// The hub (log, dedupe index, quarantine), locked for the caller. Only collectors share the lock across
+    /// threads, and they refuse a poisoned hub themselves (see `collect`); the commands that call this
+    /// run on one thread, where the lock cannot be poisoned.
+    pub fn hub(&self) -> MutexGuard<'_, Hub> {
+        self.hub.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The hub, for collectors that deliver from other tasks.
+    pub fn shared_hub(&self) -> Arc<Mutex<Hub>> {
+        self.hub.clone()
+    }
+
+    /// The durable log.
+    pub fn log(&self) -> &Arc<Log> {
+        &self.log
     }
 
     /// Ingests already-decoded records (and rejected input) as one batch; returns when it is durable.
@@ -102,7 +122,7 @@ impl Pipeline {
         records: Vec<Record>,
         rejected: Vec<model::Rejected>,
     ) -> Result<IngestOutcome, PipelineError> {
-        Ok(self.hub.ingest(records, rejected)?)
+        Ok(self.hub().ingest(records, rejected)?)
     }
 
     /// Reads a file source to its end, batch by batch; each batch is durable before the next is read.
@@ -122,14 +142,14 @@ impl Pipeline {
                 source,
             })?;
             report.records += batch.records.len() as u64;
-            let o = self.hub.ingest(batch.records, batch.rejected)?;
+            let o = self.hub().ingest(batch.records, batch.rejected)?;
             report.outcome.appended += o.appended;
             report.outcome.revisions += o.revisions;
             report.outcome.duplicates += o.duplicates;
             report.outcome.quarantined += o.quarantined;
             tracing::debug!(position = %batch.position, appended = o.appended, "batch durable");
         }
-        self.hub.checkpoint()?;
+        self.hub().checkpoint()?;
         report.bytes = progress.bytes();
         Ok(report)
     }
@@ -203,7 +223,7 @@ impl Pipeline {
     /// have gathered and applies retention.
     pub fn archive(&mut self) -> Result<ConsumeReport, PipelineError> {
         let mut archive = self.open_archive()?;
-        let report = consume::archive(&self.hub, &mut archive)?;
+        let report = consume::archive(&self.log, &mut archive)?;
         if needs_compaction(&archive) {
             archive.compact()?;
         }
@@ -228,7 +248,7 @@ impl Pipeline {
                     categories,
                 })),
             };
-            let report = consume::sink(&self.hub, sink.as_mut())?;
+            let report = consume::sink(&self.log, sink.as_mut())?;
             reports.push((sink.id().to_owned(), report));
         }
         Ok(reports)
@@ -236,8 +256,8 @@ impl Pipeline {
 
     /// Deletes log segments every consumer (archive, sinks) and the dedupe index have passed.
     pub fn trim_log(&mut self) -> Result<u64, PipelineError> {
-        self.hub.checkpoint()?;
-        let log = self.hub.log();
+        self.hub().checkpoint()?;
+        let log = &self.log;
         let mut min = log.committed(consume::ARCHIVE_CONSUMER).unwrap_or(0);
         for s in &self.config.sinks {
             min = min.min(log.committed(s.id()).unwrap_or(0));

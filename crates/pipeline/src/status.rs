@@ -77,7 +77,7 @@ impl Pipeline {
             .iter()
             .map(|s| s.id().to_owned())
             .collect();
-        let hub = self.hub();
+        let mut hub = self.hub();
         let log = hub.log().clone();
         let end = log.end_offset();
         let mut consumers: Vec<ConsumerStatus> = log
