@@ -51,6 +51,18 @@ pub(crate) enum Command {
         #[arg(long)]
         every: Option<String>,
     },
+    /// Pull past data from the Graph sources: parallel time slices within the rate limits, resumable.
+    Backfill {
+        /// How far back: a duration before now (`30d`, `12h`) or an RFC 3339 time.
+        #[arg(long)]
+        since: String,
+        /// Only these categories (comma-separated; default: every category of each Graph source).
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+        /// Do not show progress bars.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Import exported files (JSON lines, JSON arrays, {"records":[...]}, Graph pages, CSV), then archive.
     Import {
         /// Files, directories or glob patterns.

@@ -40,6 +40,16 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             all_revisions,
         } => crate::query::run(&load_config(&cli)?.data_dir, sql, format, all_revisions),
         Command::Status { json } => status(&cli, json),
+        Command::Backfill {
+            ref since,
+            ref categories,
+            quiet,
+        } => crate::collect::backfill(
+            Pipeline::open(load_config(&cli)?)?,
+            since,
+            categories,
+            quiet,
+        ),
         Command::Quarantine { ref action } => quarantine(&cli, action),
         Command::Demo {
             users,
@@ -116,6 +126,10 @@ fn run(cli: &Cli, every: Option<&str>) -> anyhow::Result<ExitCode> {
         .transpose()
         .context("--every")?;
     let mut pipeline = Pipeline::open(load_config(cli)?)?;
+    let collector = pipeline.collector()?;
+    if !collector.is_empty() {
+        return crate::collect::run(pipeline, collector, every);
+    }
     loop {
         for (id, r) in pipeline.run_sources(Progress::default())? {
             output::line(&format!(

@@ -5,6 +5,7 @@ mod bench;
 mod bench_log;
 mod bench_query;
 mod cli;
+mod collect;
 mod commands;
 mod demo;
 mod output;

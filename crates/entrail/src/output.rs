@@ -78,6 +78,36 @@ pub(crate) fn print_status(s: &Status) {
         "quarantine: {} open of {}",
         s.quarantine_open, s.quarantine_total
     ));
+    for src in &s.sources {
+        line(&format!(
+            "source {} (as of {}):",
+            src.source,
+            src.now.as_deref().unwrap_or("?")
+        ));
+        let mut t = table(&[
+            "category", "cursor", "lag", "seen", "new", "revised", "duplicates", "last error",
+        ]);
+        for c in &src.categories {
+            let error = match (&c.last_error, &c.last_error_at) {
+                (Some(e), Some(at)) => format!("{at}: {e}"),
+                (Some(e), None) => e.clone(),
+                _ => String::new(),
+            };
+            t.add_row(vec![
+                c.category.clone(),
+                c.cursor.clone().unwrap_or_else(|| "-".into()),
+                c.lag_seconds
+                    .map(|s| humantime::format_duration(std::time::Duration::from_secs(s.max(0) as u64)).to_string())
+                    .unwrap_or_else(|| "-".into()),
+                c.seen.to_string(),
+                c.accepted.new.to_string(),
+                c.accepted.revised.to_string(),
+                c.accepted.duplicates.to_string(),
+                if c.paused { format!("(paused) {error}") } else { error },
+            ]);
+        }
+        line(&t.to_string());
+    }
 }
 
 fn preview(raw: &[u8], max: usize) -> String {

@@ -122,6 +122,9 @@ pub enum RawSourceConfig {
         /// Wire shape (`graph`, `diagnostic`, `log_analytics`), when detection should not decide.
         shape: Option<String>,
     },
+    /// Microsoft Graph pulls (audit, all four sign-in types, provisioning, Identity Protection, Global Secure
+    /// Access); every key is documented on [`sources::graph::GraphSourceConfig`].
+    Graph(Box<sources::graph::GraphSourceConfig>),
 }
 
 /// `[[sinks]]`: a tagged union (`type = "file"`); one variant per sink kind.
@@ -183,6 +186,18 @@ pub enum SourceConfig {
         /// Forced shape.
         shape: Option<model::Shape>,
     },
+    /// See [`RawSourceConfig::Graph`]; validated.
+    Graph(Box<sources::graph::GraphSourceConfig>),
+}
+
+impl SourceConfig {
+    /// The source's name.
+    pub fn id(&self) -> &str {
+        match self {
+            SourceConfig::File { id, .. } => id,
+            SourceConfig::Graph(g) => &g.id,
+        }
+    }
 }
 
 /// A validated sink.
@@ -363,6 +378,16 @@ impl RawConfig {
                         category: cat,
                         shape,
                     });
+                }
+                RawSourceConfig::Graph(g) => {
+                    let p = format!("sources[{i}]");
+                    valid_id(&g.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    if let Err(problems) = g.validate() {
+                        errors.extend(problems.into_iter().filter(|e| e.field != "id").map(|e| {
+                            ConfigError::new(format!("{p}.{}", e.field), e.message)
+                        }));
+                    }
+                    sources.push(SourceConfig::Graph(g));
                 }
             }
         }

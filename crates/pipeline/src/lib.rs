@@ -2,6 +2,7 @@
 //! sinks, moves batches from sources into the durable log (acknowledging a source position only after
 //! [`store::hub::Hub::ingest`] returned, i.e. after the batch is on disk), and feeds the log's consumers —
 //! the archive and each sink — from their own committed offsets.
+pub mod collect;
 pub mod config;
 mod consume;
 mod runtime;
@@ -10,4 +11,4 @@ mod status;
 pub use config::{Config, ConfigError, RawConfig, SinkConfig, SourceConfig};
 pub use consume::ConsumeReport;
 pub use runtime::{ImportReport, Pipeline, PipelineError};
-pub use status::{CategoryStatus, ConsumerStatus, Status};
+pub use status::{CategoryStatus, ConsumerStatus, SourceCategoryStatus, SourceStatus, Status};

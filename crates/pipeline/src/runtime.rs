@@ -50,6 +50,17 @@ pub enum PipelineError {
     /// The log failed while consuming.
     #[error(transparent)]
     Log(#[from] store::log::LogError),
+    /// The cursor store failed.
+    #[error("{0}")]
+    Cursor(String),
+    /// A Graph source failed to start or stopped.
+    #[error("source {id}: {message}")]
+    Graph {
+        /// Source id.
+        id: String,
+        /// What failed.
+        message: String,
+    },
 }
 
 /// What an import did.
@@ -177,6 +188,8 @@ impl Pipeline {
                     })?;
                     reports.push((id, self.import(&source, progress.clone())?));
                 }
+                // Pulled continuously by a `Collector` (see `collect`), not run to an end.
+                SourceConfig::Graph(_) => {}
             }
         }
         Ok(reports)

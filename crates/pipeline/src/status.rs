@@ -56,6 +56,72 @@ pub struct Status {
     pub quarantine_open: usize,
     /// Quarantine entries in all.
     pub quarantine_total: usize,
+    /// API sources (Graph): per category cursor, lag, counts and last error, as the collector last
+    /// saved them (`sources-status.json`); empty when none ran.
+    pub sources: Vec<SourceStatus>,
+}
+
+/// One API source's last saved accounting.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct SourceStatus {
+    /// Source id.
+    pub source: String,
+    /// The source's "now" when saved.
+    pub now: Option<String>,
+    /// Per category.
+    pub categories: Vec<SourceCategoryStatus>,
+}
+
+/// One category of an API source.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct SourceCategoryStatus {
+    /// Category name.
+    pub category: String,
+    /// The saved tail cursor (end of the last durable window).
+    pub cursor: Option<String>,
+    /// Seconds the cursor is behind now.
+    pub lag_seconds: Option<i64>,
+    /// Objects read (tail and backfill).
+    pub seen: u64,
+    /// The pipeline's counts: new, revised, duplicates, quarantined.
+    pub accepted: Accepted,
+    /// When the last tail window completed.
+    pub last_success: Option<String>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When it happened.
+    pub last_error_at: Option<String>,
+    /// Paused after a 401/403.
+    pub paused: bool,
+}
+
+/// Counts of one category (mirrors the collector's).
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Accepted {
+    /// New records.
+    pub new: u64,
+    /// New revisions.
+    pub revised: u64,
+    /// Exact duplicates dropped.
+    pub duplicates: u64,
+    /// Quarantined items.
+    pub quarantined: u64,
+}
+
+fn load_sources(data_dir: &std::path::Path) -> Vec<SourceStatus> {
+    let path = crate::collect::status_path(data_dir);
+    let Ok(file) = std::fs::File::open(&path) else {
+        return Vec::new();
+    };
+    let parsed = model::limits::read_capped(file, 16 << 20)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
+    parsed.unwrap_or_else(|e| {
+        tracing::warn!(path = %path.display(), error = %e, "source status unreadable");
+        Vec::new()
+    })
 }
 
 impl Pipeline {
@@ -129,6 +195,7 @@ impl Pipeline {
             categories,
             quarantine_open: q.open_count(),
             quarantine_total: q.entries().len(),
+            sources: load_sources(&self.config().data_dir),
         })
     }
 }

@@ -8,9 +8,11 @@
 //! * [`shape::render`] turns an event into one of the three wire shapes (Graph, diagnostic settings,
 //!   Log Analytics), optionally with the documented real-world quirks; [`write`] streams them to files.
 //! * [`golden::assert_golden`] compares test output with a file (`UPDATE_GOLDEN=1` rewrites it).
+//! * [`server::SimServer`] serves the tenant over HTTP on loopback like Microsoft Graph and the identity
+//!   platform (tokens, IMDS, paging, throttling, faults), with a simulated clock and ground truth.
 //!
 //! Same [`TenantConfig`] (seed included) ⇒ byte-identical output. Nothing here performs network I/O: IP
-//! addresses and ids are data only.
+//! addresses and ids are data only (except [`server`], which listens on loopback).
 
 /// Builds a JSON object from `"key" => value` pairs without deep macro recursion (any `Into<Value>`).
 macro_rules! obj {
@@ -27,6 +29,7 @@ mod config;
 pub mod generate;
 pub mod golden;
 mod rhythm;
+pub mod server;
 pub mod shape;
 pub mod tenant;
 pub mod truth;
