@@ -3,6 +3,7 @@
 //! pipeline appends them to the log and only then acknowledges. Sources never normalize records themselves
 //! beyond calling `model::normalize`, and never commit positions.
 pub mod file;
+pub mod graph;
 
 use model::{Record, Rejected};
 
