@@ -32,6 +32,33 @@ pub(crate) enum BenchCommand {
         #[arg(long, default_value = "entrail-bench-log")]
         dir: PathBuf,
     },
+    /// A Graph backfill of a simulated tenant over HTTP under its throttle limits, vs the API-bound minimum.
+    Graph {
+        /// Users in the simulated tenant.
+        #[arg(long, default_value_t = 500)]
+        users: u32,
+        /// Simulated days to backfill.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        /// Scale on every event rate (below 1 keeps a long backfill of a big tenant in memory).
+        #[arg(long, default_value_t = 1.0)]
+        volume_scale: f64,
+        /// Reports-API requests allowed per window (Microsoft: 5 per 10 s per app per tenant).
+        #[arg(long, default_value_t = 5)]
+        reports_per_window: u32,
+        /// The reports window.
+        #[arg(long, default_value = "10s")]
+        reports_window: String,
+        /// Identity Protection requests per second (Microsoft: 1).
+        #[arg(long, default_value_t = 1)]
+        identity_protection_per_s: u32,
+        /// Categories to collect (comma-separated; default: all the tenant serves by default).
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+        /// Working directory (replaced).
+        #[arg(long, default_value = "entrail-bench-graph")]
+        dir: PathBuf,
+    },
     /// Ten analyst queries over generated sign-ins in the archive, vs DuckDB over the same Parquet files.
     Query {
         /// Sign-in records to generate.
@@ -55,6 +82,28 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
         } => ingest(*records, dir, *no_baseline),
         BenchCommand::Query { records, dir, runs } => crate::bench_query::run(*records, dir, *runs),
         BenchCommand::Log { dir } => crate::bench_log::run(dir),
+        BenchCommand::Graph {
+            users,
+            days,
+            volume_scale,
+            reports_per_window,
+            reports_window,
+            identity_protection_per_s,
+            categories,
+            dir,
+        } => crate::bench_graph::run(
+            &crate::bench_graph::GraphBench {
+                users: *users,
+                days: *days,
+                volume_scale: *volume_scale,
+                reports_per_window: *reports_per_window,
+                reports_window: humantime::parse_duration(reports_window)
+                    .context("--reports-window")?,
+                identity_protection_per_s: *identity_protection_per_s,
+                categories: categories.clone(),
+            },
+            dir,
+        ),
     }
 }
 

@@ -165,25 +165,19 @@ pub(crate) fn backfill(
         .iter()
         .map(|c| model::Category::from_name(c).with_context(|| format!("unknown category {c:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let now = collector.sources()[0].status().now;
-    let since = parse_since(since, now)?;
     let rt = runtime()?;
+    let now = rt
+        .block_on(collector.sources()[0].sync_clock())
+        .context("reaching the first Graph source")?;
+    let since = parse_since(since, now)?;
     let progress: Vec<Arc<BackfillProgress>> = collector
         .sources()
         .iter()
         .map(|_| Arc::new(BackfillProgress::new()))
         .collect();
-    let done = CancellationToken::new();
-    let display = (!quiet).then(|| {
-        let (p, d) = (progress.clone(), done.clone());
-        rt.spawn(show_progress(p, d))
-    });
-    let result = rt.block_on(collector.backfill(since, &cats, &progress));
-    done.cancel();
-    if let Some(h) = display {
-        let _ = rt.block_on(h);
-    }
-    let reports = result?;
+    let reports = with_progress(&rt, &progress, quiet, || {
+        rt.block_on(collector.backfill(since, &cats, &progress))
+    })?;
     let mut failed = false;
     for (id, r) in &reports {
         for c in &r.categories {
@@ -219,23 +213,39 @@ pub(crate) fn backfill(
     })
 }
 
+/// Runs `work` while progress bars (unless `quiet`) show `progress`.
+pub(crate) fn with_progress<T>(
+    rt: &tokio::runtime::Runtime,
+    progress: &[Arc<BackfillProgress>],
+    quiet: bool,
+    work: impl FnOnce() -> T,
+) -> T {
+    let done = CancellationToken::new();
+    let display = (!quiet).then(|| rt.spawn(show_progress(progress.to_vec(), done.clone())));
+    let result = work();
+    done.cancel();
+    if let Some(h) = display {
+        let _ = rt.block_on(h);
+    }
+    result
+}
+
 /// `30d`, `12h` (before `now`) or an RFC 3339 time.
 pub(crate) fn parse_since(since: &str, now: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(since) {
         return Ok(t.with_timezone(&Utc));
     }
-    let d = humantime::parse_duration(since)
-        .with_context(|| format!("--since {since:?}: neither a duration (30d) nor an RFC 3339 time"))?;
+    let d = humantime::parse_duration(since).with_context(|| {
+        format!("--since {since:?}: neither a duration (30d) nor an RFC 3339 time")
+    })?;
     Ok(now - chrono::TimeDelta::from_std(d).context("--since is too long")?)
 }
 
 async fn show_progress(progress: Vec<Arc<BackfillProgress>>, done: CancellationToken) {
     let multi = MultiProgress::new();
-    let style = ProgressStyle::with_template(
-        "{prefix:32} [{bar:30}] {percent:>3}% {msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .progress_chars("=> ");
+    let style = ProgressStyle::with_template("{prefix:32} [{bar:30}] {percent:>3}% {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
     let mut bars: BTreeMap<String, ProgressBar> = BTreeMap::new();
     loop {
         for p in progress.iter().flat_map(|p| p.snapshot()) {
@@ -259,7 +269,10 @@ async fn show_progress(progress: Vec<Arc<BackfillProgress>>, done: CancellationT
                 "{} records, {:.0}/s, ETA {eta}{}",
                 p.records,
                 p.records_per_s,
-                p.error.as_deref().map(|e| format!(", error: {e}")).unwrap_or_default()
+                p.error
+                    .as_deref()
+                    .map(|e| format!(", error: {e}"))
+                    .unwrap_or_default()
             ));
         }
         tokio::select! {

@@ -1,12 +1,14 @@
-//! `entrail demo`: a simulated tenant's day, end to end, on a machine with no Azure. It generates every
-//! category in the three wire shapes (with Microsoft's quirks, late republications and duplicates), imports
-//! the files, archives them, checks the archive against the generator's ground truth, runs three example
-//! queries and says what to try next.
+//! `entrail demo`: a simulated tenant's day, end to end, on a machine with no Azure. The tenant is served over
+//! HTTP on loopback (token endpoint and Microsoft Graph, with throttling): the Graph categories are collected
+//! through it like from the real service. The categories Graph does not serve are exported as Event Hubs
+//! bodies and Log Analytics rows (with Microsoft's quirks, late republications and duplicates) and imported.
+//! Everything is archived and checked against the ground truth; three example queries and what to try next
+//! close it.
 
 use crate::output;
 use crate::query::{block_on, sql_batches};
 use anyhow::{Context, bail};
-use pipeline::{Pipeline, RawConfig};
+use pipeline::Pipeline;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,8 +20,7 @@ const MARKER: &str = ".entrail-demo";
 /// as Graph pages and Log Analytics rows, as they come from the three ways of getting them.
 fn shape_for(category: &str) -> sim::Shape {
     match category {
-        "AuditLogs" | "ProvisioningLogs" => sim::Shape::Graph,
-        "RiskyUsers" | "UserRiskEvents" | "MicrosoftGraphActivityLogs" => sim::Shape::LogAnalytics,
+        "MicrosoftGraphActivityLogs" | "ADFSSignInLogs" => sim::Shape::LogAnalytics,
         _ => sim::Shape::Diagnostic,
     }
 }
@@ -131,25 +132,25 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         "simulating {users} users for {days} day(s) from {} (seed {seed}) ...",
         cfg.start.format("%Y-%m-%d")
     ));
+    let served = crate::demo_graph::start(&cfg)?;
     let tenant = sim::Tenant::new(&cfg);
-    let mut generator = sim::Generator::new(&tenant, &cfg).with_truth(true);
+    // Graph categories come over HTTP; the rest as exports.
+    let exported: Vec<sim::Category> = sim::Category::ALL
+        .iter()
+        .copied()
+        .filter(|c| !sim::server::GRAPH_CATEGORIES.contains(c))
+        .collect();
+    let mut generator = sim::Generator::new(&tenant, &cfg)
+        .with_categories(&exported)
+        .with_truth(true);
     let mut files = Exports {
         dir: exports.clone(),
         files: BTreeMap::new(),
     };
-    let mut extra_graph = 0u64;
-    for (n, event) in generator.by_ref().enumerate() {
+    for event in generator.by_ref() {
         let shape = shape_for(event.category);
         if let Some(v) = sim::render(&event, shape, cfg.quirks, &tenant) {
             files.push(event.category, shape, v)?;
-        }
-        // Every 20th interactive sign-in is also collected through Graph: the same event by a second path.
-        if event.category == "SignInLogs"
-            && n % 20 == 0
-            && let Some(v) = sim::render(&event, sim::Shape::Graph, cfg.quirks, &tenant)
-        {
-            files.push(event.category, sim::Shape::Graph, v)?;
-            extra_graph += 1;
         }
     }
     files.finish()?;
@@ -157,12 +158,16 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         .into_truth()
         .context("the generator kept no ground truth")?;
 
-    let raw = RawConfig {
-        data_dir: Some(dir.join("data")),
-        ..RawConfig::default()
-    };
-    let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let text = format!(
+        "data_dir = {:?}\n{}",
+        dir.join("data").display().to_string(),
+        crate::demo_graph::source_toml(&served.server)
+    );
+    let config = pipeline::config::parse(&text)?
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
+    let (graph_truth, _) = crate::demo_graph::collect(&served, &pipeline, cfg.start)?;
     let report = crate::commands::import(
         &mut pipeline,
         vec![exports.display().to_string()],
@@ -171,9 +176,6 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         "demo",
         false,
     )?;
-    output::line(&format!(
-        "({extra_graph} interactive sign-ins were delivered twice, through Event Hubs and through Graph: the second copies are among the duplicates)"
-    ));
 
     // Per category: what the generator made vs what the archive holds.
     let status = pipeline.status()?;
@@ -204,6 +206,13 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         let e = expected_by.entry(category).or_default();
         e.0 += truth.emitted;
         e.1 += expected;
+    }
+    for (name, t) in &graph_truth.categories {
+        let category = model::Category::from_name(name)
+            .with_context(|| format!("the tenant served an unknown category {name}"))?;
+        let e = expected_by.entry(category).or_default();
+        e.0 += t.records;
+        e.1 += t.ids.len() as u64;
     }
     for (c, (emitted, expected)) in &expected_by {
         let s = status.categories.iter().find(|s| s.category == c.name());

@@ -2,12 +2,14 @@
 //! The binary is thin: it parses the command line, loads the config, calls into `pipeline` and `store`,
 //! prints, and maps errors to exit codes (0 ok, 1 failure, 2 bad usage or config).
 mod bench;
+mod bench_graph;
 mod bench_log;
 mod bench_query;
 mod cli;
 mod collect;
 mod commands;
 mod demo;
+mod demo_graph;
 mod output;
 mod query;
 

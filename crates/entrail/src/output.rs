@@ -85,7 +85,14 @@ pub(crate) fn print_status(s: &Status) {
             src.now.as_deref().unwrap_or("?")
         ));
         let mut t = table(&[
-            "category", "cursor", "lag", "seen", "new", "revised", "duplicates", "last error",
+            "category",
+            "cursor",
+            "lag",
+            "seen",
+            "new",
+            "revised",
+            "duplicates",
+            "last error",
         ]);
         for c in &src.categories {
             let error = match (&c.last_error, &c.last_error_at) {
@@ -97,13 +104,20 @@ pub(crate) fn print_status(s: &Status) {
                 c.category.clone(),
                 c.cursor.clone().unwrap_or_else(|| "-".into()),
                 c.lag_seconds
-                    .map(|s| humantime::format_duration(std::time::Duration::from_secs(s.max(0) as u64)).to_string())
+                    .map(|s| {
+                        humantime::format_duration(std::time::Duration::from_secs(s.max(0) as u64))
+                            .to_string()
+                    })
                     .unwrap_or_else(|| "-".into()),
                 c.seen.to_string(),
                 c.accepted.new.to_string(),
                 c.accepted.revised.to_string(),
                 c.accepted.duplicates.to_string(),
-                if c.paused { format!("(paused) {error}") } else { error },
+                if c.paused {
+                    format!("(paused) {error}")
+                } else {
+                    error
+                },
             ]);
         }
         line(&t.to_string());

@@ -32,10 +32,11 @@ impl Deliver for HubDeliver {
             let mut hub = hub.lock().map_err(|_| {
                 DeliverError::new("the hub is unusable after a panic in an earlier delivery")
             })?;
-            hub.ingest(batch.records, batch.rejected).map_err(|e| DeliverError {
-                message: format!("appending to the log: {e}"),
-                source: Some(Box::new(e)),
-            })
+            hub.ingest(batch.records, batch.rejected)
+                .map_err(|e| DeliverError {
+                    message: format!("appending to the log: {e}"),
+                    source: Some(Box::new(e)),
+                })
         })
         .await
         .map_err(|e| DeliverError::new(format!("delivery task failed: {e}")))??;
@@ -88,7 +89,8 @@ impl Pipeline {
         let mut sources = Vec::new();
         for s in &self.config().sources {
             if let SourceConfig::Graph(g) = s {
-                let source = GraphSource::from_config((**g).clone()).map_err(|e| graph_err(&g.id, e))?;
+                let source =
+                    GraphSource::from_config((**g).clone()).map_err(|e| graph_err(&g.id, e))?;
                 sources.push(source);
             }
         }
@@ -168,7 +170,10 @@ impl Collector {
         };
         let (results, ()) = tokio::join!(futures::future::join_all(tails), snapshots);
         self.save_status();
-        results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ())
+        results
+            .into_iter()
+            .collect::<Result<Vec<()>, _>>()
+            .map(|_| ())
     }
 
     /// Backfills `categories` (all of a source's when empty) of every source from `since` to where its tail

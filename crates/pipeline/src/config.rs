@@ -383,9 +383,12 @@ impl RawConfig {
                     let p = format!("sources[{i}]");
                     valid_id(&g.id, &format!("{p}.id"), &mut ids, &mut errors);
                     if let Err(problems) = g.validate() {
-                        errors.extend(problems.into_iter().filter(|e| e.field != "id").map(|e| {
-                            ConfigError::new(format!("{p}.{}", e.field), e.message)
-                        }));
+                        errors.extend(
+                            problems
+                                .into_iter()
+                                .filter(|e| e.field != "id")
+                                .map(|e| ConfigError::new(format!("{p}.{}", e.field), e.message)),
+                        );
                     }
                     sources.push(SourceConfig::Graph(g));
                 }

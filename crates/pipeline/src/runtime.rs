@@ -7,10 +7,10 @@ use sinks::Sink;
 use sinks::file::{FileSink, FileSinkConfig};
 use sources::file::{FileSource, FileSourceConfig, Progress};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use store::archive::{Archive, ArchiveConfig, ArchiveError, RetentionPolicy};
 use store::hub::{Hub, HubConfig, HubError, IngestOutcome};
 use store::log::{Log, LogConfig};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Pipeline failures, each naming the stage.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +114,9 @@ impl Pipeline {
     /// threads, and they refuse a poisoned hub themselves (see `collect`); the commands that call this
     /// run on one thread, where the lock cannot be poisoned.
     pub fn hub(&self) -> MutexGuard<'_, Hub> {
-        self.hub.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.hub
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The hub, for collectors that deliver from other tasks.

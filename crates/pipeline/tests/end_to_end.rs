@@ -231,6 +231,7 @@ fn malformed_lines_are_quarantined_and_the_rest_is_archived() {
         .collect();
     assert_eq!(at, ["line 2", "line 3"]);
     assert!(q.entries().iter().all(|e| !e.rejected.reason.is_empty()));
+    drop(hub);
     assert_eq!(p.archive().unwrap().records, 2);
 }
 

@@ -58,7 +58,7 @@ authority_host = {base:?}
 graph_endpoint = {base:?}
 categories = {ALL}
 start = "30h"
-max_window = "8h"
+max_window = "26h"
 max_backoff = "2s"
 denied_retry = "1s"
 request_timeout = "5s"
@@ -103,23 +103,30 @@ fn archived(rt: &tokio::runtime::Runtime, dir: &Path) -> BTreeMap<String, (BTree
     let engine = QueryEngine::new(&dir.join("data/archive")).unwrap();
     let mut out = BTreeMap::new();
     for c in model::Category::ALL {
-        let keys: BTreeSet<String> = match rt.block_on(engine.sql(&format!("SELECT _Key FROM {}", c.table()))) {
-            Ok(batches) => batches
-                .iter()
-                .flat_map(|b| {
-                    let a = b.column(0).as_string::<i32>();
-                    (0..b.num_rows()).map(|i| a.value(i).to_owned()).collect::<Vec<_>>()
-                })
-                .collect(),
-            Err(_) => continue,
-        };
+        let keys: BTreeSet<String> =
+            match rt.block_on(engine.sql(&format!("SELECT _Key FROM {}", c.table()))) {
+                Ok(batches) => batches
+                    .iter()
+                    .flat_map(|b| {
+                        let a = b.column(0).as_string::<i32>();
+                        (0..b.num_rows())
+                            .map(|i| a.value(i).to_owned())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect(),
+                Err(_) => continue,
+            };
         let all = rt
             .block_on(engine.sql(&format!("SELECT COUNT(*) FROM {}_all", c.table())))
             .unwrap();
         let rows = all
             .iter()
             .filter(|b| b.num_rows() > 0)
-            .map(|b| b.column(0).as_primitive::<store::query::Int64Type>().value(0) as u64)
+            .map(|b| {
+                b.column(0)
+                    .as_primitive::<store::query::Int64Type>()
+                    .value(0) as u64
+            })
             .sum();
         out.insert(c.name().to_owned(), (keys, rows));
     }
@@ -161,7 +168,11 @@ fn check_truth(
         let model_name = model::Category::from_name(name).unwrap().name().to_owned();
         let (keys, rows) = got.get(&model_name).cloned().unwrap_or_default();
         if !expect.contains(&name.as_str()) {
-            assert!(keys.is_empty(), "{name}: expected nothing, got {}", keys.len());
+            assert!(
+                keys.is_empty(),
+                "{name}: expected nothing, got {}",
+                keys.len()
+            );
             continue;
         }
         let want: BTreeSet<String> = t.ids.keys().cloned().collect();
@@ -199,8 +210,16 @@ fn every_category_and_sign_in_type_exactly_once() {
     p.archive().unwrap();
     let truth = server.truth();
     let names: Vec<&str> = truth.categories.keys().map(String::as_str).collect();
-    for t in ["SignInLogs", "NonInteractiveUserSignInLogs", "ServicePrincipalSignInLogs", "ManagedIdentitySignInLogs"] {
-        assert!(!truth.category(t).ids.is_empty(), "{t}: the tenant made none visible");
+    for t in [
+        "SignInLogs",
+        "NonInteractiveUserSignInLogs",
+        "ServicePrincipalSignInLogs",
+        "ManagedIdentitySignInLogs",
+    ] {
+        assert!(
+            !truth.category(t).ids.is_empty(),
+            "{t}: the tenant made none visible"
+        );
     }
     assert_exactly_truth(&rt, dir.path(), &truth, &names);
     // A second pass re-reads the overlap: everything is a duplicate, nothing new is archived.
@@ -210,13 +229,22 @@ fn every_category_and_sign_in_type_exactly_once() {
     assert_exactly_truth(&rt, dir.path(), &truth, &names);
     let stats = server.stats();
     assert_eq!(stats.retry_after_violations, 0);
-    assert!(stats.by_endpoint.keys().any(|e| e.starts_with("beta/auditLogs/signIns")), "{:?}", stats.by_endpoint);
+    assert!(
+        stats
+            .by_endpoint
+            .keys()
+            .any(|e| e.starts_with("beta/auditLogs/signIns")),
+        "{:?}",
+        stats.by_endpoint
+    );
     rt.block_on(server.shutdown());
 }
 
-fn faulty(faults: Faults) {
+/// Collects under `faults`; `fired` says which fault counters must have moved (so the test proves something).
+fn faulty(faults: Faults, fired: fn(&sim::server::FaultStats) -> bool) {
     let rt = runtime();
-    let mut cfg = server_config(40);
+    // Enough users and one window for the whole day, so that categories page (nextLinks get to fail).
+    let mut cfg = server_config(150);
     cfg.faults = faults;
     let server = rt.block_on(SimServer::start(cfg)).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -229,56 +257,78 @@ fn faulty(faults: Faults) {
     assert_exactly_truth(&rt, dir.path(), &truth, &names);
     let stats = server.stats();
     assert_eq!(stats.retry_after_violations, 0, "{stats:?}");
-    let f = &stats.faults;
-    eprintln!("faults: {f:?}");
+    assert!(
+        fired(&stats.faults),
+        "the faults did not fire: {:?}",
+        stats.faults
+    );
     rt.block_on(server.shutdown());
 }
 
 #[test]
 fn server_errors_resets_and_truncated_bodies_lose_nothing() {
-    faulty(Faults {
-        server_error_rate: 0.05,
-        connection_reset_rate: 0.03,
-        truncated_body_rate: 0.03,
-        ..Faults::default()
-    });
+    faulty(
+        Faults {
+            server_error_rate: 0.2,
+            connection_reset_rate: 0.2,
+            truncated_body_rate: 0.2,
+            ..Faults::default()
+        },
+        |f| f.server_errors > 0 && f.connection_resets > 0 && f.truncated_bodies > 0,
+    );
 }
 
 #[test]
 fn token_expiry_mid_paging_and_failing_next_links_lose_nothing() {
-    faulty(Faults {
-        token_expiry_after_pages: Some(3),
-        next_link_fail_every: Some(3),
-        ..Faults::default()
-    });
+    faulty(
+        Faults {
+            token_expiry_after_pages: Some(25),
+            next_link_fail_every: Some(1),
+            ..Faults::default()
+        },
+        |f| f.tokens_expired_mid_paging > 0 && f.next_link_failures > 0,
+    );
 }
 
 #[test]
 fn a_429_storm_is_waited_out_without_early_requests() {
-    faulty(Faults {
-        storm: Some(Storm {
-            after: Duration::ZERO,
-            duration: Duration::from_secs(2),
-        }),
-        ..Faults::default()
-    });
+    faulty(
+        Faults {
+            storm: Some(Storm {
+                after: Duration::ZERO,
+                duration: Duration::from_secs(2),
+            }),
+            ..Faults::default()
+        },
+        |f| f.storm_429s > 0,
+    );
 }
 
 #[test]
 fn every_fault_at_once_loses_nothing() {
-    faulty(Faults {
-        seed: 7,
-        storm: Some(Storm {
-            after: Duration::from_millis(300),
-            duration: Duration::from_secs(1),
-        }),
-        server_error_rate: 0.03,
-        connection_reset_rate: 0.02,
-        truncated_body_rate: 0.02,
-        token_expiry_after_pages: Some(5),
-        next_link_fail_every: Some(4),
-        ..Faults::default()
-    });
+    faulty(
+        Faults {
+            seed: 7,
+            storm: Some(Storm {
+                after: Duration::from_millis(300),
+                duration: Duration::from_secs(1),
+            }),
+            server_error_rate: 0.15,
+            connection_reset_rate: 0.15,
+            truncated_body_rate: 0.15,
+            token_expiry_after_pages: Some(30),
+            next_link_fail_every: Some(1),
+            ..Faults::default()
+        },
+        |f| {
+            f.storm_429s > 0
+                && f.server_errors > 0
+                && f.connection_resets > 0
+                && f.truncated_bodies > 0
+                && f.tokens_expired_mid_paging > 0
+                && f.next_link_failures > 0
+        },
+    );
 }
 
 #[test]
@@ -294,7 +344,11 @@ fn forbidden_categories_are_reported_and_the_others_complete() {
     let denied: BTreeSet<&str> = failures.keys().map(String::as_str).collect();
     assert_eq!(
         denied,
-        BTreeSet::from(["AgentRiskEvents", "ServicePrincipalRiskEvents", "UserRiskEvents"]),
+        BTreeSet::from([
+            "AgentRiskEvents",
+            "ServicePrincipalRiskEvents",
+            "UserRiskEvents"
+        ]),
         "{failures:?}"
     );
     for e in failures.values() {
