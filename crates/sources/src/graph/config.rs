@@ -483,5 +483,16 @@ fn check_base_url(value: &str) -> Result<(), String> {
     if url.query().is_some() || url.fragment().is_some() || url.host().is_none() {
         return Err(format!("must be a base URL without query, got {value:?}"));
     }
+    // Secrets and tokens travel to these hosts: plain http only to this machine (a local simulator or proxy).
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if url.scheme() == "http" && !loopback {
+        return Err(format!(
+            "must use https (plain http is only accepted for 127.0.0.1, ::1 or localhost), got {value:?}"
+        ));
+    }
     Ok(())
 }

@@ -146,6 +146,24 @@ key_pem_path = "k.pem"
         3,
         "{errs:?}"
     );
+    // Tokens never go over plain http to another machine; a local simulator is fine.
+    for (url, ok) in [
+        ("http://graph.example.com", false),
+        ("http://10.0.0.5:8080", false),
+        ("http://127.0.0.1:8080", true),
+        ("http://[::1]:8080", true),
+        ("http://localhost", true),
+        ("https://graph.microsoft.us", true),
+    ] {
+        let c: GraphSourceConfig =
+            toml::from_str(&format!("graph_endpoint = {url:?}\n{TOML_FULL}")).unwrap();
+        let errs = c.validate().err().unwrap_or_default();
+        assert_eq!(
+            !errs.iter().any(|e| e.field == "graph_endpoint"),
+            ok,
+            "{url}: {errs:?}"
+        );
+    }
     // Unknown fields are refused, also inside `auth`.
     assert!(
         toml::from_str::<GraphSourceConfig>(&TOML_FULL.replace("overlap", "overlapp")).is_err()
