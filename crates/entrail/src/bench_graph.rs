@@ -89,6 +89,7 @@ auth = {{ type = "client_secret", client_id = {client:?}, secret = {secret:?} }}
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
     let collector = pipeline.collector()?;
+    let collected: Vec<model::Category> = collector.sources()[0].categories().to_vec();
     let started = Instant::now();
     let reports =
         rt.block_on(collector.backfill(since, &[], &[Arc::new(BackfillProgress::new())]))?;
@@ -128,7 +129,9 @@ auth = {{ type = "client_secret", client_id = {client:?}, secret = {secret:?} }}
     let visible: u64 = truth
         .categories
         .iter()
-        .filter(|(name, _)| b.categories.is_empty() || b.categories.contains(name))
+        .filter(|(name, _)| {
+            model::Category::from_name(name).is_some_and(|c| collected.contains(&c))
+        })
         .map(|(_, t)| t.ids.len() as u64)
         .sum();
     let status = pipeline.status()?;

@@ -1,5 +1,5 @@
-//! Request pacing shared by every category, tail and backfill of one (authority, tenant, app): a token
-//! bucket per documented throttle class, a class-wide block after a 429 (until `Retry-After`, or an
+//! Request pacing shared by every category, tail and backfill of one (authority, tenant, app): a
+//! sliding-window log per documented throttle class (N requests in any window, as Graph counts them), a class-wide block after a 429 (until `Retry-After`, or an
 //! exponential backoff with jitter when there is none), and priority: the tail is served first; while a
 //! tail request is waiting, backfill gets at most `backfill_share` of the grants, and everything otherwise.
 //!
@@ -23,12 +23,18 @@ pub enum Priority {
     Backfill,
 }
 
+/// Graph counts "N requests per window" over a sliding window; a grant is also held back a little longer than
+/// the window (at most this, and at most 1 % of the window), for the difference in network latency between two
+/// requests (a request sent a little late arriving a little early).
+const WINDOW_MARGIN: Duration = Duration::from_millis(50);
+
 #[derive(Debug)]
 struct ClassState {
-    tokens: f64,
-    capacity: f64,
+    /// When each of the last `limit` requests was granted (a sliding-window log, as Graph counts).
+    grants: std::collections::VecDeque<Instant>,
+    limit: usize,
+    window: Duration,
     per_s: f64,
-    last: Instant,
     blocked_until: Option<Instant>,
     throttles_in_row: u32,
     tail_waiting: usize,
@@ -38,13 +44,13 @@ struct ClassState {
 }
 
 impl ClassState {
-    fn new(capacity: u32, window: Duration) -> ClassState {
-        let capacity = f64::from(capacity.max(1));
+    fn new(limit: u32, window: Duration) -> ClassState {
+        let limit = limit.max(1);
         ClassState {
-            tokens: capacity,
-            capacity,
-            per_s: capacity / window.as_secs_f64().max(0.001),
-            last: Instant::now(),
+            grants: std::collections::VecDeque::new(),
+            limit: limit as usize,
+            window: window + WINDOW_MARGIN.min(window / 100),
+            per_s: f64::from(limit) / window.as_secs_f64().max(0.001),
             blocked_until: None,
             throttles_in_row: 0,
             tail_waiting: 0,
@@ -54,10 +60,25 @@ impl ClassState {
         }
     }
 
-    fn refill(&mut self, now: Instant) {
-        let dt = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + dt * self.per_s).min(self.capacity);
-        self.last = now;
+    /// How long until a request may be granted by the window alone (zero: now).
+    fn window_wait(&mut self, now: Instant) -> Duration {
+        while self
+            .grants
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
+        {
+            self.grants.pop_front();
+        }
+        if self.grants.len() < self.limit {
+            return Duration::ZERO;
+        }
+        self.grants.front().map_or(Duration::ZERO, |t| {
+            (*t + self.window).saturating_duration_since(now)
+        })
+    }
+
+    fn grant(&mut self, now: Instant) {
+        self.grants.push_back(now);
     }
 }
 
@@ -152,16 +173,15 @@ impl Scheduler {
         loop {
             let wait = self.with(class, |st| {
                 let now = Instant::now();
-                st.refill(now);
                 if let Some(until) = st.blocked_until {
                     if until > now {
                         return until - now;
                     }
                     st.blocked_until = None;
                 }
-                let next_token = Duration::from_secs_f64(((1.0 - st.tokens) / st.per_s).max(0.0));
-                if st.tokens < 1.0 {
-                    return next_token.max(Duration::from_millis(1));
+                let next = st.window_wait(now);
+                if !next.is_zero() {
+                    return next.max(Duration::from_millis(1));
                 }
                 let contended = st.tail_waiting > 0;
                 match priority {
@@ -188,7 +208,6 @@ impl Scheduler {
                             .max(Duration::from_millis(1));
                     }
                 }
-                st.tokens -= 1.0;
                 st.granted[usize::from(priority == Priority::Backfill)] += 1;
                 Duration::ZERO
             });
@@ -211,11 +230,18 @@ impl Scheduler {
             Some(s) => s.clone().acquire_owned().await.ok(),
             None => None,
         };
+        // The window counts sends, as the server does: the grant is recorded now, when the request goes out.
         loop {
             let wait = self.with(class, |st| {
                 let now = Instant::now();
-                st.blocked_until
-                    .map_or(Duration::ZERO, |u| u.saturating_duration_since(now))
+                let blocked = st
+                    .blocked_until
+                    .map_or(Duration::ZERO, |u| u.saturating_duration_since(now));
+                let wait = blocked.max(st.window_wait(now));
+                if wait.is_zero() {
+                    st.grant(now);
+                }
+                wait
             });
             if wait.is_zero() {
                 return permit;
@@ -241,8 +267,6 @@ impl Scheduler {
             };
             let until = now + wait;
             st.blocked_until = Some(st.blocked_until.map_or(until, |b| b.max(until)));
-            st.tokens = 0.0;
-            st.last = now;
             wait
         })
     }
