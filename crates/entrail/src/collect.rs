@@ -47,7 +47,7 @@ pub(crate) fn run(
                 break;
             }
         }
-        pass(&mut pipeline)?;
+        pass(&mut pipeline, false)?;
         return Ok(if failed {
             ExitCode::from(1)
         } else {
@@ -68,7 +68,7 @@ pub(crate) fn run(
         });
     }
     loop {
-        pass(&mut pipeline)?;
+        pass(&mut pipeline, true)?;
         if tail.is_finished() {
             break;
         }
@@ -85,7 +85,7 @@ pub(crate) fn run(
     shutdown.cancel();
     let r = rt.block_on(tail).context("collector task")?;
     // Whatever the tails delivered last is archived before exit.
-    pass(&mut pipeline)?;
+    pass(&mut pipeline, true)?;
     r?;
     Ok(ExitCode::SUCCESS)
 }
@@ -105,8 +105,10 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// File sources once, then archive, sinks and log trimming, each reported.
-fn pass(pipeline: &mut Pipeline) -> anyhow::Result<()> {
+/// File sources once, then archive, sinks and log trimming, each reported. With `keep_going` (a repeating
+/// run) a failing sink is reported and tried again next pass (its offset has not moved) instead of ending
+/// the run.
+pub(crate) fn pass(pipeline: &mut Pipeline, keep_going: bool) -> anyhow::Result<()> {
     for (id, r) in pipeline.run_sources(Progress::default())? {
         output::line(&format!(
             "source {id}: {} files, {} records, {} appended, {} duplicates, {} quarantined",
@@ -118,11 +120,22 @@ fn pass(pipeline: &mut Pipeline) -> anyhow::Result<()> {
         "archive: {} records archived (offset {} -> {})",
         a.records, a.from, a.to
     ));
-    for (id, r) in pipeline.drain_sinks()? {
-        output::line(&format!(
-            "sink {id}: {} records delivered (offset {} -> {})",
-            r.records, r.from, r.to
-        ));
+    match pipeline.drain_sinks() {
+        Ok(reports) => {
+            for (id, r) in reports {
+                output::line(&format!(
+                    "sink {id}: {} records delivered (offset {} -> {})",
+                    r.records, r.from, r.to
+                ));
+            }
+        }
+        Err(e) if keep_going => {
+            output::line(&format!(
+                "sink error, retried next pass (nothing skipped): {:#}",
+                anyhow::Error::from(e)
+            ));
+        }
+        Err(e) => return Err(e.into()),
     }
     pipeline.trim_log()?;
     Ok(())
@@ -205,7 +218,7 @@ pub(crate) fn backfill(
             output::line(&line);
         }
     }
-    pass(&mut pipeline)?;
+    pass(&mut pipeline, false)?;
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -131,24 +131,7 @@ fn run(cli: &Cli, every: Option<&str>) -> anyhow::Result<ExitCode> {
         return crate::collect::run(pipeline, collector, every);
     }
     loop {
-        for (id, r) in pipeline.run_sources(Progress::default())? {
-            output::line(&format!(
-                "source {id}: {} files, {} records, {} appended, {} duplicates, {} quarantined",
-                r.files, r.records, r.outcome.appended, r.outcome.duplicates, r.outcome.quarantined
-            ));
-        }
-        let a = pipeline.archive()?;
-        output::line(&format!(
-            "archive: {} records archived (offset {} -> {})",
-            a.records, a.from, a.to
-        ));
-        for (id, r) in pipeline.drain_sinks()? {
-            output::line(&format!(
-                "sink {id}: {} records delivered (offset {} -> {})",
-                r.records, r.from, r.to
-            ));
-        }
-        pipeline.trim_log()?;
+        crate::collect::pass(&mut pipeline, every.is_some())?;
         match every {
             Some(d) => std::thread::sleep(d),
             None => return Ok(ExitCode::SUCCESS),

@@ -143,6 +143,10 @@ pub enum RawSinkConfig {
         #[serde(default)]
         categories: Vec<String>,
     },
+    /// Splunk HTTP Event Collector; every key is documented on [`sinks::splunk::SplunkHecConfig`].
+    SplunkHec(Box<sinks::splunk::SplunkHecConfig>),
+    /// Syslog (RFC 5424 JSON, CEF, LEEF 2.0 over UDP, TCP or TLS); see [`sinks::syslog::SyslogConfig`].
+    Syslog(Box<sinks::syslog::SyslogConfig>),
 }
 
 /// Validated configuration.
@@ -214,6 +218,10 @@ pub enum SinkConfig {
         /// Category filter (empty: all).
         categories: Vec<Category>,
     },
+    /// See [`RawSinkConfig::SplunkHec`]; validated.
+    SplunkHec(Box<sinks::splunk::SplunkHecConfig>),
+    /// See [`RawSinkConfig::Syslog`]; validated.
+    Syslog(Box<sinks::syslog::SyslogConfig>),
 }
 
 impl SinkConfig {
@@ -221,6 +229,8 @@ impl SinkConfig {
     pub fn id(&self) -> &str {
         match self {
             SinkConfig::File { id, .. } => id,
+            SinkConfig::SplunkHec(c) => &c.id,
+            SinkConfig::Syslog(c) => &c.id,
         }
     }
 }
@@ -429,6 +439,18 @@ impl RawConfig {
                         categories,
                     });
                 }
+                RawSinkConfig::SplunkHec(c) => {
+                    let p = format!("sinks[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    sink_errors(&p, c.validate(), &mut errors);
+                    sinks.push(SinkConfig::SplunkHec(c));
+                }
+                RawSinkConfig::Syslog(c) => {
+                    let p = format!("sinks[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    sink_errors(&p, c.validate(), &mut errors);
+                    sinks.push(SinkConfig::Syslog(c));
+                }
             }
         }
         if !errors.is_empty() {
@@ -449,6 +471,22 @@ impl RawConfig {
             sources,
             sinks,
         })
+    }
+}
+
+/// A sink's own validation problems, under its path (its id is checked by `valid_id`).
+fn sink_errors(
+    path: &str,
+    result: Result<(), Vec<sinks::ConfigError>>,
+    errors: &mut Vec<ConfigError>,
+) {
+    if let Err(problems) = result {
+        errors.extend(
+            problems
+                .into_iter()
+                .filter(|e| e.field != "id")
+                .map(|e| ConfigError::new(format!("{path}.{}", e.field), e.message)),
+        );
     }
 }
 

@@ -246,27 +246,27 @@ impl Pipeline {
         Ok(report)
     }
 
-    /// Feeds every configured sink from its committed offset to the end of the log.
+    /// Feeds every configured sink from its committed offset to the end of the log. Every sink is tried even
+    /// when one fails (its offset stays before the failed batch, so nothing is skipped); the first failure is
+    /// returned after all were tried.
     pub fn drain_sinks(&mut self) -> Result<Vec<(String, ConsumeReport)>, PipelineError> {
         let mut reports = Vec::new();
+        let mut first_error = None;
         for s in self.config.sinks.clone() {
-            let mut sink: Box<dyn Sink> = match s {
-                SinkConfig::File {
-                    id,
-                    path,
-                    rotate_bytes,
-                    categories,
-                } => Box::new(FileSink::new(FileSinkConfig {
-                    id,
-                    path,
-                    rotate_bytes,
-                    categories,
-                })),
-            };
-            let report = consume::sink(&self.log, sink.as_mut())?;
-            reports.push((sink.id().to_owned(), report));
+            let id = s.id().to_owned();
+            let result = build_sink(s).and_then(|mut sink| consume::sink(&self.log, sink.as_mut()));
+            match result {
+                Ok(report) => reports.push((id, report)),
+                Err(e) => {
+                    tracing::error!(sink = %id, error = %e, "sink failed; its offset stays before the failed batch");
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(reports)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(reports),
+        }
     }
 
     /// Deletes log segments every consumer (archive, sinks) and the dedupe index have passed.
@@ -298,4 +298,28 @@ fn needs_compaction(archive: &Archive) -> bool {
         }
     }
     false
+}
+
+/// The one place sink configs become sinks.
+fn build_sink(config: SinkConfig) -> Result<Box<dyn Sink>, PipelineError> {
+    let id = config.id().to_owned();
+    let err = |source| PipelineError::Sink {
+        id: id.clone(),
+        source,
+    };
+    Ok(match config {
+        SinkConfig::File {
+            id,
+            path,
+            rotate_bytes,
+            categories,
+        } => Box::new(FileSink::new(FileSinkConfig {
+            id,
+            path,
+            rotate_bytes,
+            categories,
+        })),
+        SinkConfig::SplunkHec(c) => Box::new(sinks::splunk::SplunkHecSink::new(*c).map_err(err)?),
+        SinkConfig::Syslog(c) => Box::new(sinks::syslog::SyslogSink::new(*c).map_err(err)?),
+    })
 }
