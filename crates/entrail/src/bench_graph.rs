@@ -35,12 +35,13 @@ pub(crate) fn run(b: &GraphBench, dir: &Path) -> anyhow::Result<ExitCode> {
     cfg.tenant.users = b.users;
     cfg.tenant.days = b.days;
     cfg.tenant.volume_scale = b.volume_scale;
-    cfg.limits = Limits {
+    let limits = Limits {
         reports_per_window: b.reports_per_window,
         reports_window: b.reports_window,
         identity_protection_per_window: b.identity_protection_per_s,
         identity_protection_window: Duration::from_secs(1),
     };
+    cfg.limits = limits.clone();
     cfg.clock.start = Some(cfg.tenant.end() + chrono::TimeDelta::hours(3));
     cfg.clock.frozen = true;
     let since = cfg.tenant.start;
@@ -56,33 +57,11 @@ pub(crate) fn run(b: &GraphBench, dir: &Path) -> anyhow::Result<ExitCode> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
-    let categories = if b.categories.is_empty() {
-        String::new()
-    } else {
-        let names: Vec<String> = b.categories.iter().map(|c| format!("{c:?}")).collect();
-        format!("categories = [{}]", names.join(", "))
-    };
+    // Every category the tenant serves unless named (the beta ones included).
     let text = format!(
-        r#"data_dir = {data:?}
-[[sources]]
-type = "graph"
-id = "bench"
-tenant_id = {tenant:?}
-authority_host = {base:?}
-graph_endpoint = {base:?}
-{categories}
-start = "1m"
-limits = {{ reports_per_window = {rpw}, reports_window = "{rw}ms", identity_protection_per_s = {ip} }}
-auth = {{ type = "client_secret", client_id = {client:?}, secret = {secret:?} }}
-"#,
-        data = dir.join("data").display().to_string(),
-        tenant = sim::server::DEFAULT_TENANT_ID,
-        base = server.base_url(),
-        rpw = b.reports_per_window,
-        rw = b.reports_window.as_millis(),
-        ip = b.identity_protection_per_s,
-        client = sim::server::DEFAULT_CLIENT_ID,
-        secret = sim::server::DEFAULT_CLIENT_SECRET,
+        "data_dir = {:?}\n{}",
+        dir.join("data").display().to_string(),
+        crate::demo_graph::source_toml(&server, &limits, "bench", &b.categories)
     );
     let config = pipeline::config::parse(&text)?
         .validate()

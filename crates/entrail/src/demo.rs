@@ -161,7 +161,12 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
     let text = format!(
         "data_dir = {:?}\n{}",
         dir.join("data").display().to_string(),
-        crate::demo_graph::source_toml(&served.server)
+        crate::demo_graph::source_toml(
+            &served.server,
+            &crate::demo_graph::demo_limits(),
+            "graph",
+            &[]
+        )
     );
     let config = pipeline::config::parse(&text)?
         .validate()

@@ -44,29 +44,40 @@ pub(crate) fn start(cfg: &sim::TenantConfig) -> anyhow::Result<Tenant> {
     Ok(Tenant { rt, server })
 }
 
-/// The `[[sources]]` section of a Graph source against `server`.
-pub(crate) fn source_toml(server: &SimServer) -> String {
-    let l = demo_limits();
+/// The `[[sources]]` section of a Graph source against `server` with `limits`; `categories` empty: all 14.
+pub(crate) fn source_toml(
+    server: &SimServer,
+    limits: &Limits,
+    id: &str,
+    categories: &[String],
+) -> String {
+    let categories = if categories.is_empty() {
+        r#"["SignInLogs", "NonInteractiveUserSignInLogs", "ServicePrincipalSignInLogs",
+    "ManagedIdentitySignInLogs", "AuditLogs", "ProvisioningLogs", "RiskyUsers", "UserRiskEvents",
+    "RiskyServicePrincipals", "ServicePrincipalRiskEvents", "NetworkAccessTrafficLogs",
+    "RemoteNetworkHealthLogs", "RiskyAgents", "AgentRiskEvents"]"#
+            .to_owned()
+    } else {
+        let names: Vec<String> = categories.iter().map(|c| format!("{c:?}")).collect();
+        format!("[{}]", names.join(", "))
+    };
     format!(
         r#"[[sources]]
 type = "graph"
-id = "graph"
+id = {id:?}
 tenant_id = {tenant:?}
 authority_host = {base:?}
 graph_endpoint = {base:?}
-categories = ["SignInLogs", "NonInteractiveUserSignInLogs", "ServicePrincipalSignInLogs",
-    "ManagedIdentitySignInLogs", "AuditLogs", "ProvisioningLogs", "RiskyUsers", "UserRiskEvents",
-    "RiskyServicePrincipals", "ServicePrincipalRiskEvents", "NetworkAccessTrafficLogs",
-    "RemoteNetworkHealthLogs", "RiskyAgents", "AgentRiskEvents"]
+categories = {categories}
 start = "1m"
-limits = {{ reports_per_window = {rpw}, reports_window = "{rw}s", identity_protection_per_s = {ip} }}
+limits = {{ reports_per_window = {rpw}, reports_window = "{rw}ms", identity_protection_per_s = {ip} }}
 auth = {{ type = "client_secret", client_id = {client:?}, secret = {secret:?} }}
 "#,
         tenant = sim::server::DEFAULT_TENANT_ID,
         base = server.base_url(),
-        rpw = l.reports_per_window,
-        rw = l.reports_window.as_secs(),
-        ip = l.identity_protection_per_window,
+        rpw = limits.reports_per_window,
+        rw = limits.reports_window.as_millis(),
+        ip = limits.identity_protection_per_window,
         client = sim::server::DEFAULT_CLIENT_ID,
         secret = sim::server::DEFAULT_CLIENT_SECRET,
     )
