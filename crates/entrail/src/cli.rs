@@ -119,11 +119,27 @@ pub(crate) enum Command {
         #[arg(long, default_value = "entrail-demo")]
         dir: PathBuf,
     },
+    /// Sigma detection rules.
+    Rules {
+        /// What to do.
+        #[command(subcommand)]
+        action: RulesAction,
+    },
     /// Benchmarks over generated data (run with a release build).
     Bench {
         /// Which benchmark.
         #[command(subcommand)]
         which: crate::bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesAction {
+    /// Parse and lint every Sigma rule under a directory: one line per problem (file, rule, what); a bad rule
+    /// never stops the others from loading. Exit 1 when any rule was not loaded.
+    Check {
+        /// Directory of `.yml` / `.yaml` rules (searched recursively).
+        dir: PathBuf,
     },
 }
 

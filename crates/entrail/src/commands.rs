@@ -40,6 +40,9 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             all_revisions,
         } => crate::query::run(&load_config(&cli)?.data_dir, sql, format, all_revisions),
         Command::Status { json } => status(&cli, json),
+        Command::Rules {
+            action: crate::cli::RulesAction::Check { ref dir },
+        } => rules_check(dir),
         Command::Backfill {
             ref since,
             ref categories,
@@ -216,6 +219,29 @@ fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
         output::print_status(&s);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn rules_check(dir: &Path) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(dir.is_dir(), "{}: not a directory", dir.display());
+    let (set, diagnostics) = detect::RuleSet::load_dir(dir);
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == detect::Severity::Error)
+        .count();
+    for d in &diagnostics {
+        output::line(&d.to_string());
+    }
+    output::line(&format!(
+        "{} rules and {} correlations loaded; {errors} error(s), {} warning(s)",
+        set.len(),
+        set.correlations().len(),
+        diagnostics.len() - errors
+    ));
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn quarantine(cli: &Cli, action: &QuarantineAction) -> anyhow::Result<ExitCode> {

@@ -166,3 +166,30 @@ fn import_query_status_and_quarantine_work_together() {
     let o = entrail(dir.path(), &["-d", "data", "quarantine", "list"]);
     assert!(!stdout(&o).contains("line 3"));
 }
+
+#[test]
+fn rules_check_loads_the_sigmahq_azure_rules_and_names_a_bad_rule() {
+    let rules =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sigma-azure/rules");
+    let dir = tempfile::tempdir().unwrap();
+    let o = entrail(dir.path(), &["rules", "check", rules.to_str().unwrap()]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("123 rules"), "{}", stdout(&o));
+    // A broken rule is reported with its file; the good one beside it still loads.
+    let bad = dir.path().join("rules");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(
+        bad.join("good.yml"),
+        "title: Good\nid: 6a0b7f1e-1111-4c1a-9c3e-000000000001\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection:\n    ResultType: 50053\n  condition: selection\nlevel: high\n",
+    )
+    .unwrap();
+    std::fs::write(
+        bad.join("broken.yml"),
+        "title: Broken\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection:\n    ResultType: 1\n  condition: selection and nothing\n",
+    )
+    .unwrap();
+    let o = entrail(dir.path(), &["rules", "check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("broken.yml"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 rules"), "{}", stdout(&o));
+}
