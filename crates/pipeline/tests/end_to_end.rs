@@ -176,10 +176,7 @@ fn a_file_sink_consumes_with_its_own_offset_and_a_failed_batch_is_not_skipped() 
     let drained = p.drain_sinks().unwrap();
     assert_eq!(drained[0].1.records, report.outcome.appended);
     assert_eq!(lines(&out), report.outcome.appended);
-    assert_eq!(
-        p.log().committed("jsonl"),
-        Some(p.log().end_offset())
-    );
+    assert_eq!(p.log().committed("jsonl"), Some(p.log().end_offset()));
     // Nothing new: nothing sent again.
     assert_eq!(p.drain_sinks().unwrap()[0].1.records, 0);
     assert_eq!(lines(&out), report.outcome.appended);
