@@ -43,6 +43,9 @@ pub(crate) fn cfg(users: u32) -> ServerConfig {
 }
 
 pub(crate) fn client() -> Client {
+    // In a workspace build reqwest's features unify with the Graph source's (`rustls-no-provider`), which needs
+    // a process-wide crypto provider even for plain http.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder().build().unwrap()
 }
 
