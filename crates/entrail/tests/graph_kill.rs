@@ -126,7 +126,10 @@ fn assert_matches_truth(config: &Path, server: &SimServer) {
         total += ids;
     }
     assert!(total > 500, "too little data to mean anything: {total}");
-    assert_eq!(server.stats().retry_after_violations, 0);
+    // No assertion on Retry-After here: throttle state (the window log, a Retry-After being waited out) lives
+    // in the collector process, and a process started after a SIGKILL cannot know what its predecessor was
+    // told, so its first requests may arrive early. Within a process, every test in
+    // `crates/pipeline/tests/graph.rs` asserts there is none.
 }
 
 #[test]
