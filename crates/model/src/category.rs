@@ -41,6 +41,8 @@ pub enum Family {
     Flow,
     /// Any other Azure resource log.
     Resource,
+    /// Syslog messages (RFC 5424, RFC 3164, CEF) received by the syslog source.
+    Syslog,
 }
 
 macro_rules! categories {
@@ -173,6 +175,10 @@ categories! {
     /// Any other Azure resource log (Key Vault AuditEvent, ...), in the resource-log common schema.
     ResourceDiagnostics { name: "ResourceDiagnostics", table: "AzureDiagnostics", family: Resource,
         requirement: Optional, id: [], time: [], }
+    /// Syslog messages (OS and appliance logs, CEF included) received by the syslog source; not a
+    /// diagnostic-settings category (the name is the Log Analytics table's).
+    Syslog { name: "Syslog", table: "Syslog", family: Syslog, requirement: Optional,
+        id: [], time: ["EventTime"], }
 }
 
 /// The Azure Activity Log's own categories: records with these `category` values are [`Category::AzureActivity`].

@@ -13,7 +13,7 @@
 //! Layout: `framing` and `scan` cut the input into items; `tree` parses an item once into a borrowed JSON
 //! tree; `detect` tells shape and category (rules in its module docs); one file per family holds its column
 //! table (`signin`, `audit`, `provisioning`, `risk`, `network`, `graph_activity`, `office`, `activity`, `flow`,
-//! `resource`); `engine` applies a table, `keys` computes the dedupe key and content hash: the same event in
+//! `resource`, `syslog`); `engine` applies a table, `keys` computes the dedupe key and content hash: the same event in
 //! any shape gets the same `key` and `content_hash`.
 
 mod activity;
@@ -34,6 +34,7 @@ mod risk;
 mod scan;
 mod signin;
 mod slots;
+mod syslog;
 #[cfg(test)]
 mod tests;
 mod tree;
@@ -117,6 +118,7 @@ pub(crate) fn mapping(category: Category) -> &'static Mapping {
         Family::Activity => &activity::MAPPING,
         Family::Flow => &flow::MAPPING,
         Family::Resource => &resource::MAPPING,
+        Family::Syslog => &syslog::MAPPING,
     }
 }
 
