@@ -1,0 +1,406 @@
+//! Event Hubs through the pipeline, against librdkafka's mock cluster (the real Kafka protocol, offline):
+//! every category reaches the archive with the generator's ground-truth counts; a collector stopped
+//! mid-stream loses nothing and repeats only what it had not committed; two consumers in a group split the
+//! partitions and one takes over when the other stops; malformed messages and records go to the quarantine.
+#![allow(clippy::unwrap_used)]
+
+use model::Category;
+use pipeline::Pipeline;
+use pipeline::eventhubs::EventHubsCollector;
+use sim::kafka::{DiagnosticProducer, mock_cluster, produce_events};
+use sources::eventhubs::{EventHubsAuth, EventHubsSource, EventHubsSourceConfig};
+use sources::graph::CancellationToken;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::query::{AsArray, Int64Type, QueryEngine};
+
+const TOPIC: &str = "insights-logs";
+
+fn open(dir: &Path) -> Pipeline {
+    let text = format!("data_dir = {:?}\n", dir.join("data").display().to_string());
+    let config = pipeline::config::parse(&text).unwrap().validate().unwrap();
+    Pipeline::open(config).unwrap()
+}
+
+fn source(bootstrap: &str, id: &str, max_batch_records: usize) -> EventHubsSource {
+    let mut c = EventHubsSourceConfig::new(
+        id,
+        bootstrap,
+        vec![TOPIC.to_owned()],
+        EventHubsAuth::Plaintext,
+    );
+    c.consumer_group = "entrail".into();
+    c.max_batch_records = max_batch_records;
+    c.max_wait = Duration::from_millis(50);
+    c.session_timeout = Duration::from_secs(6);
+    EventHubsSource::new(c).unwrap()
+}
+
+fn tenant_config(users: u32) -> sim::TenantConfig {
+    sim::TenantConfig {
+        seed: 11,
+        users,
+        days: 1,
+        ..sim::TenantConfig::default()
+    }
+}
+
+/// Rows the archive must hold per category, from the generator's ground truth.
+fn expected(truth: &sim::GroundTruth) -> BTreeMap<Category, u64> {
+    let mut out = BTreeMap::new();
+    for (name, t) in &truth.categories {
+        let c = Category::from_name(name).unwrap_or(Category::ResourceDiagnostics);
+        let n = if t.flow_tuples > 0 {
+            t.flow_tuples
+        } else if t.id_field.is_some() {
+            t.distinct_ids
+        } else {
+            t.originals
+        };
+        *out.entry(c).or_default() += n;
+    }
+    out
+}
+
+fn count(engine: &QueryEngine, rt: &tokio::runtime::Runtime, sql: &str) -> u64 {
+    let batches = rt.block_on(engine.sql(sql)).unwrap();
+    batches
+        .iter()
+        .filter(|b| b.num_rows() > 0)
+        .map(|b| b.column(0).as_primitive::<Int64Type>().value(0) as u64)
+        .sum()
+}
+
+/// Archives and compares every category with the ground truth: rows and distinct keys.
+fn assert_archive_matches(p: &mut Pipeline, dir: &Path, want: &BTreeMap<Category, u64>) {
+    p.archive().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let engine = QueryEngine::new(&dir.join("data/archive")).unwrap();
+    let mut mismatches = Vec::new();
+    for c in Category::ALL {
+        let want = want.get(c).copied().unwrap_or(0);
+        let got = count(&engine, &rt, &format!("SELECT count(*) FROM {}", c.table()));
+        let keys = count(
+            &engine,
+            &rt,
+            &format!("SELECT count(DISTINCT _Key) FROM {}", c.table()),
+        );
+        if got != want || keys != got {
+            mismatches.push(format!(
+                "{}: archived {got} ({keys} keys), ground truth {want}",
+                c.name()
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+fn total_duplicates(p: &Pipeline) -> u64 {
+    p.hub()
+        .stats()
+        .categories
+        .values()
+        .map(|c| c.duplicates)
+        .sum()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn every_category_through_the_mock_cluster_reaches_the_archive_with_ground_truth_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = mock_cluster(3).unwrap();
+    cluster.create_topic(TOPIC, 4, 1).unwrap();
+    let (produced, truth) = sim::kafka::produce_day(
+        &tenant_config(40),
+        &cluster.bootstrap_servers(),
+        TOPIC,
+        4,
+        50,
+    )
+    .unwrap();
+    let want = expected(&truth);
+    assert!(
+        want.len() >= 20,
+        "the generator covers every category: {want:?}"
+    );
+    assert!(produced.per_partition.iter().all(|n| *n > 0));
+
+    let mut p = open(dir.path());
+    let collector =
+        p.eventhubs_collector_with(vec![source(&cluster.bootstrap_servers(), "eh", 5000)]);
+    let rt = runtime();
+    let reports = rt
+        .block_on(collector.run_until_caught_up(Duration::from_secs(1)))
+        .unwrap();
+    assert_eq!(reports[0].1.messages, produced.messages);
+    assert_eq!(
+        reports[0].1.accepted.quarantined, 0,
+        "nothing generated is malformed"
+    );
+    let status = &collector.status()[0];
+    assert_eq!(status.partitions.len(), 4, "{status:?}");
+    for part in &status.partitions {
+        assert_eq!(part.lag, Some(0), "{part:?}");
+        assert_eq!(part.committed, part.high_watermark, "{part:?}");
+    }
+    collector.save_status();
+    let shown = p.status().unwrap().eventhubs;
+    assert_eq!(
+        shown[0].partitions.len(),
+        4,
+        "entrail status shows the partitions"
+    );
+    assert_archive_matches(&mut p, dir.path(), &want);
+}
+
+/// Produces the sign-in and audit categories (one record decodes to one row), returns the truth.
+fn produce_simple(
+    bootstrap: &str,
+    users: u32,
+    per_message: usize,
+) -> (u64, BTreeMap<Category, u64>) {
+    let cfg = tenant_config(users);
+    let tenant = sim::Tenant::new(&cfg);
+    let mut generator = sim::Generator::new(&tenant, &cfg)
+        .with_category_names(&["SignInLogs", "NonInteractiveUserSignInLogs", "AuditLogs"])
+        .with_truth(true);
+    let mut producer = DiagnosticProducer::new(bootstrap, TOPIC, 4, per_message).unwrap();
+    produce_events(&mut producer, generator.by_ref(), true, &tenant).unwrap();
+    let produced = producer.finish().unwrap();
+    (
+        produced.messages,
+        expected(&generator.into_truth().unwrap()),
+    )
+}
+
+#[test]
+fn a_collector_stopped_mid_stream_loses_nothing_and_repeats_only_what_it_had_not_committed() {
+    const PER_MESSAGE: usize = 10;
+    let cluster = mock_cluster(1).unwrap();
+    cluster.create_topic(TOPIC, 4, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let (messages, want) = produce_simple(&bootstrap, 60, PER_MESSAGE);
+    let records: u64 = want.values().sum();
+    assert!(
+        records > 2000,
+        "enough data to stop in the middle: {records}"
+    );
+
+    // A clean run of the same data elsewhere: the duplicates the data itself holds.
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = open(clean_dir.path());
+    let c = clean.eventhubs_collector_with(vec![source(&bootstrap, "eh", 100)]);
+    let rt = runtime();
+    rt.block_on(c.run_until_caught_up(Duration::from_secs(1)))
+        .unwrap();
+    let inherent = total_duplicates(&clean);
+    drop(c);
+    drop(clean);
+
+    // The real run, stopped (task aborted: no graceful commit) after some batches.
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = open(dir.path());
+    let mut cfg = source(&bootstrap, "eh", 100).config().clone();
+    cfg.consumer_group = "stopped".into();
+    let first = EventHubsSource::new(cfg.clone()).unwrap();
+    let collector: Arc<EventHubsCollector> = Arc::new(p.eventhubs_collector_with(vec![first]));
+    let task = {
+        let c = collector.clone();
+        rt.spawn(async move {
+            c.run(CancellationToken::new(), Duration::from_secs(60))
+                .await
+        })
+    };
+    wait_until("a few committed batches", Duration::from_secs(60), || {
+        collector.status()[0].commits >= 3
+    });
+    task.abort();
+    let _ = rt.block_on(task);
+    let at_stop = collector.status()[0].clone();
+    let appended: u64 = p
+        .hub()
+        .stats()
+        .categories
+        .values()
+        .map(|c| c.appended)
+        .sum();
+    assert!(
+        appended < records,
+        "stopped mid-stream: {appended} of {records}"
+    );
+    let uncommitted_messages: i64 = at_stop
+        .partitions
+        .iter()
+        .map(|s| s.position.unwrap_or(0) - s.committed.unwrap_or(0))
+        .sum();
+    drop(collector);
+
+    // Restart: a new consumer in the same group resumes from the committed offsets.
+    let collector = p.eventhubs_collector_with(vec![EventHubsSource::new(cfg).unwrap()]);
+    let report = rt
+        .block_on(collector.run_until_caught_up(Duration::from_secs(1)))
+        .unwrap();
+    assert!(report[0].1.messages < messages, "it resumed, not restarted");
+    let repeated = total_duplicates(&p) - inherent;
+    assert!(
+        repeated <= uncommitted_messages as u64 * PER_MESSAGE as u64,
+        "{repeated} records repeated, but only {uncommitted_messages} messages were uncommitted"
+    );
+    assert_archive_matches(&mut p, dir.path(), &want);
+}
+
+#[test]
+fn two_consumers_in_a_group_split_the_partitions_and_one_takes_over_when_the_other_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = mock_cluster(1).unwrap();
+    cluster.create_topic(TOPIC, 4, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let cfg = tenant_config(40);
+    let tenant = sim::Tenant::new(&cfg);
+    let mut generator = sim::Generator::new(&tenant, &cfg).with_truth(true);
+    let events: Vec<sim::SimEvent> = generator.by_ref().collect();
+    let want = expected(&generator.into_truth().unwrap());
+    let (early, late) = events.split_at(events.len() / 2);
+    let produce = |events: &[sim::SimEvent]| {
+        let mut producer = DiagnosticProducer::new(&bootstrap, TOPIC, 4, 50).unwrap();
+        produce_events(&mut producer, events.iter().cloned(), true, &tenant).unwrap();
+        producer.finish().unwrap()
+    };
+    produce(early);
+
+    let mut p = open(dir.path());
+    let a = Arc::new(p.eventhubs_collector_with(vec![source(&bootstrap, "eh-a", 1000)]));
+    let b = Arc::new(p.eventhubs_collector_with(vec![source(&bootstrap, "eh-b", 1000)]));
+    let rt = runtime();
+    let (stop_a, stop_b) = (CancellationToken::new(), CancellationToken::new());
+    let run = |c: &Arc<EventHubsCollector>, stop: &CancellationToken| {
+        let (c, stop) = (c.clone(), stop.clone());
+        rt.spawn(async move { c.run(stop, Duration::from_secs(60)).await })
+    };
+    let (task_a, task_b) = (run(&a, &stop_a), run(&b, &stop_b));
+    let assigned = |c: &EventHubsCollector| {
+        c.status()[0]
+            .partitions
+            .iter()
+            .filter(|p| p.assigned && p.messages > 0)
+            .count()
+    };
+    let caught_up = |c: &EventHubsCollector| {
+        let s = &c.status()[0];
+        s.partitions
+            .iter()
+            .filter(|p| p.assigned)
+            .all(|p| p.lag == Some(0))
+    };
+    wait_until(
+        "both consumers hold partitions and caught up",
+        Duration::from_secs(60),
+        || {
+            assigned(&a) + assigned(&b) == 4
+                && assigned(&a) > 0
+                && assigned(&b) > 0
+                && caught_up(&a)
+                && caught_up(&b)
+        },
+    );
+    let b_partitions = assigned(&b);
+    assert!(
+        (1..4).contains(&b_partitions),
+        "the group split the partitions"
+    );
+
+    // B stops; the rest of the day arrives; A takes over B's partitions.
+    stop_b.cancel();
+    rt.block_on(task_b).unwrap().unwrap();
+    produce(late);
+    wait_until(
+        "A holds every partition and caught up",
+        Duration::from_secs(60),
+        || {
+            let s = &a.status()[0];
+            s.partitions.iter().filter(|p| p.assigned).count() == 4 && caught_up(&a)
+        },
+    );
+    stop_a.cancel();
+    rt.block_on(task_a).unwrap().unwrap();
+    assert!(a.status()[0].rebalances >= 2, "{:?}", a.status()[0]);
+    assert_archive_matches(&mut p, dir.path(), &want);
+}
+
+#[test]
+fn a_malformed_message_and_a_malformed_record_go_to_quarantine_while_the_rest_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = mock_cluster(1).unwrap();
+    cluster.create_topic(TOPIC, 2, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let good = |id: &str| {
+        format!(
+            r#"{{"time":"2026-11-01T10:00:00Z","category":"AuditLogs","operationName":"Add user","properties":{{"id":"{id}","activityDateTime":"2026-11-01T10:00:00Z","activityDisplayName":"Add user","category":"UserManagement","result":"success","loggedByService":"Core Directory","initiatedBy":{{}},"targetResources":[]}}}}"#
+        )
+    };
+    let mut producer = DiagnosticProducer::new(&bootstrap, TOPIC, 2, 10).unwrap();
+    producer
+        .send_raw(format!(r#"{{"records":[{}]}}"#, good("a1")).as_bytes(), 0)
+        .unwrap();
+    producer.send_raw(b"this is not JSON", 0).unwrap();
+    producer
+        .send_raw(
+            format!(
+                r#"{{"records":[{},{{"category":"AuditLogs","properties":{{"id":"bad"}}}},{}]}}"#,
+                good("a2"),
+                good("a3")
+            )
+            .as_bytes(),
+            1,
+        )
+        .unwrap();
+    producer
+        .send_raw(format!(r#"{{"records":[{}]}}"#, good("a4")).as_bytes(), 0)
+        .unwrap();
+    producer.finish().unwrap();
+
+    let p = open(dir.path());
+    let collector = p.eventhubs_collector_with(vec![source(&bootstrap, "eh", 100)]);
+    let rt = runtime();
+    let report = rt
+        .block_on(collector.run_until_caught_up(Duration::from_secs(1)))
+        .unwrap();
+    assert_eq!(report[0].1.accepted.new, 4, "{report:?}");
+    assert_eq!(report[0].1.accepted.quarantined, 2, "{report:?}");
+    let mut hub = p.hub();
+    let entries = hub.quarantine().entries().to_vec();
+    let mut positions: Vec<String> = entries
+        .iter()
+        .map(|e| e.rejected.position.location.clone())
+        .collect();
+    positions.sort();
+    assert_eq!(positions, [format!("{TOPIC}/0/1"), format!("{TOPIC}/1/0")]);
+    let bad = entries
+        .iter()
+        .find(|e| e.rejected.position.location.ends_with("/1/0"))
+        .unwrap();
+    assert!(bad.rejected.position.at.contains("record 2"), "{bad:?}");
+    assert!(String::from_utf8_lossy(&bad.rejected.raw).contains("\"bad\""));
+    let garbage = entries
+        .iter()
+        .find(|e| e.rejected.position.location.ends_with("/0/1"))
+        .unwrap();
+    assert_eq!(garbage.rejected.raw, b"this is not JSON");
+}
