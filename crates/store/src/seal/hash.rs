@@ -1,0 +1,277 @@
+//! Hashing sealed files in one sequential pass: log segments per 1 MiB block (walking the frame headers to
+//! know which records each block holds), Parquet files per row group and footer.
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use datafusion::parquet::file::metadata::ParquetMetaDataReader;
+use datafusion::parquet::file::statistics::Statistics;
+use sha2::{Digest, Sha256};
+
+use super::entry::{Block, Body, Region};
+use super::{SealError, hex};
+use crate::archive::EVENT_TIME_COLUMN;
+use crate::log::MAX_ENTRY_BYTES;
+
+/// A SHA-256 digest.
+pub(crate) type Digest32 = [u8; 32];
+
+/// Block size of segment hashing.
+pub const BLOCK_BYTES: u64 = 1 << 20;
+
+/// Reads until `buf` is full or EOF; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match r.read(&mut buf[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// SHA-256 over digests in order.
+pub(crate) fn root_of<'a>(digests: impl IntoIterator<Item = &'a [u8; 32]>) -> String {
+    let mut h = Sha256::new();
+    for d in digests {
+        h.update(d);
+    }
+    hex(&h.finalize())
+}
+
+/// Walks frame headers across a byte stream, tracking the offset of the record each byte belongs to.
+struct FrameWalk {
+    /// Offset the next frame to start will have.
+    next: u64,
+    /// Payload bytes left in the current frame.
+    skip: u64,
+    /// Header bytes gathered so far.
+    header: [u8; 8],
+    have: usize,
+}
+
+impl FrameWalk {
+    /// The record holding the next byte: the current frame, or the next one at a frame boundary.
+    fn current(&self) -> u64 {
+        if self.skip == 0 && self.have == 0 {
+            self.next
+        } else {
+            self.next.saturating_sub(1)
+        }
+    }
+
+    fn feed(&mut self, mut buf: &[u8]) {
+        while !buf.is_empty() {
+            if self.skip > 0 {
+                let n = usize::try_from(self.skip)
+                    .unwrap_or(usize::MAX)
+                    .min(buf.len());
+                buf = &buf[n..];
+                self.skip -= n as u64;
+                continue;
+            }
+            if self.have == 0 {
+                self.next += 1;
+            }
+            let n = (8 - self.have).min(buf.len());
+            self.header[self.have..self.have + n].copy_from_slice(&buf[..n]);
+            self.have += n;
+            buf = &buf[n..];
+            if self.have == 8 {
+                let [l0, l1, l2, l3, ..] = self.header;
+                let len = u64::from(u32::from_le_bytes([l0, l1, l2, l3]));
+                // A damaged length is not followed: the rest counts as this record.
+                self.skip = if len > MAX_ENTRY_BYTES as u64 {
+                    u64::MAX
+                } else {
+                    len
+                };
+                self.have = 0;
+            }
+        }
+    }
+}
+
+/// Seals the log segment at `path` (relative path `rel`), holding `entries` entries from `base`.
+pub fn hash_segment(path: &Path, rel: String, base: u64, entries: u64) -> Result<Body, SealError> {
+    let mut file = File::open(path).map_err(|e| SealError::io(path, e))?;
+    let mut buf = vec![0u8; BLOCK_BYTES as usize];
+    let mut walk = FrameWalk {
+        next: base,
+        skip: 0,
+        header: [0; 8],
+        have: 0,
+    };
+    let mut blocks = Vec::new();
+    let mut digests = Vec::new();
+    let mut pos = 0u64;
+    loop {
+        let n = read_full(&mut file, &mut buf).map_err(|e| SealError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        let first = walk.current();
+        walk.feed(&buf[..n]);
+        let digest: [u8; 32] = Sha256::digest(&buf[..n]).into();
+        blocks.push(Block {
+            start: pos,
+            len: n as u64,
+            first,
+            last: walk.next.saturating_sub(1).max(first),
+            sha256: hex(&digest),
+        });
+        digests.push(digest);
+        pos += n as u64;
+        if (n as u64) < BLOCK_BYTES {
+            break;
+        }
+    }
+    Ok(Body::Segment {
+        path: rel,
+        bytes: pos,
+        root: root_of(&digests),
+        base,
+        entries,
+        blocks,
+    })
+}
+
+/// One row group as found in a footer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RowGroup {
+    /// End of its last column chunk.
+    pub(crate) end: u64,
+    /// Rows.
+    pub(crate) rows: u64,
+    /// `_EventTime` statistics (min, max).
+    pub(crate) event_times: Option<(i64, i64)>,
+}
+
+/// The row groups of a Parquet file, in file order.
+pub(crate) fn parquet_row_groups(path: &Path) -> Result<Vec<RowGroup>, SealError> {
+    let file = File::open(path).map_err(|e| SealError::io(path, e))?;
+    let meta = ParquetMetaDataReader::new()
+        .parse_and_finish(&file)
+        .map_err(|source| SealError::Parquet {
+            path: path.to_owned(),
+            source,
+        })?;
+    let mut groups = Vec::with_capacity(meta.num_row_groups());
+    for rg in meta.row_groups() {
+        let end = rg
+            .columns()
+            .iter()
+            .map(|c| {
+                let (start, len) = c.byte_range();
+                start + len
+            })
+            .max()
+            .unwrap_or(4);
+        let event_times = rg
+            .columns()
+            .iter()
+            .find(|c| c.column_path().string() == EVENT_TIME_COLUMN)
+            .and_then(|c| match c.statistics() {
+                Some(Statistics::Int64(s)) => Some((*s.min_opt()?, *s.max_opt()?)),
+                _ => None,
+            });
+        groups.push(RowGroup {
+            end,
+            rows: u64::try_from(rg.num_rows()).unwrap_or(0),
+            event_times,
+        });
+    }
+    Ok(groups)
+}
+
+/// Seals the Parquet file at `path` (relative path `rel`).
+pub fn hash_parquet(
+    path: &Path,
+    rel: String,
+    min_event_time_us: i64,
+    max_event_time_us: i64,
+) -> Result<Body, SealError> {
+    let groups = parquet_row_groups(path)?;
+    let len = std::fs::metadata(path)
+        .map_err(|e| SealError::io(path, e))?
+        .len();
+    let mut ranges = Vec::with_capacity(groups.len() + 1);
+    let mut start = 0;
+    for g in &groups {
+        let end = g.end.clamp(start, len);
+        ranges.push((start, end - start));
+        start = end;
+    }
+    ranges.push((start, len - start));
+    let (_, digests) = digest_ranges(path, &ranges)?;
+    let mut regions: Vec<Region> = ranges
+        .iter()
+        .zip(&digests)
+        .zip(groups.iter().map(Some).chain([None]))
+        .map(|(((start, len), d), g)| Region {
+            start: *start,
+            len: *len,
+            rows: g.map_or(0, |g| g.rows),
+            event_times: g.and_then(|g| g.event_times),
+            sha256: d.map(|d| hex(&d)).unwrap_or_default(),
+        })
+        .collect();
+    let footer = regions.pop().unwrap_or(Region {
+        start: 0,
+        len: 0,
+        rows: 0,
+        event_times: None,
+        sha256: String::new(),
+    });
+    let digests: Vec<[u8; 32]> = digests.into_iter().flatten().collect();
+    Ok(Body::Parquet {
+        path: rel,
+        bytes: len,
+        root: root_of(&digests),
+        rows: groups.iter().map(|g| g.rows).sum(),
+        min_event_time_us,
+        max_event_time_us,
+        row_groups: regions,
+        footer,
+    })
+}
+
+/// The file's length and the SHA-256 of each `(start, len)` range; `None` for a range the file does not
+/// hold entirely. Ranges in ascending order read the file once.
+pub(crate) fn digest_ranges(
+    path: &Path,
+    ranges: &[(u64, u64)],
+) -> Result<(u64, Vec<Option<Digest32>>), SealError> {
+    let mut file = File::open(path).map_err(|e| SealError::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| SealError::io(path, e))?.len();
+    let mut buf = vec![0u8; BLOCK_BYTES as usize];
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut pos = 0u64;
+    for &(start, len) in ranges {
+        if start.saturating_add(len) > file_len {
+            out.push(None);
+            continue;
+        }
+        if start != pos {
+            file.seek(SeekFrom::Start(start))
+                .map_err(|e| SealError::io(path, e))?;
+        }
+        let mut h = Sha256::new();
+        let mut left = len;
+        while left > 0 {
+            let want = usize::try_from(left.min(BLOCK_BYTES)).unwrap_or(buf.len());
+            let n = read_full(&mut file, &mut buf[..want]).map_err(|e| SealError::io(path, e))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            left -= n as u64;
+        }
+        pos = start + len - left;
+        out.push((left == 0).then(|| h.finalize().into()));
+    }
+    Ok((file_len, out))
+}

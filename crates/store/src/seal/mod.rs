@@ -1,0 +1,102 @@
+//! Tamper evidence: a SHA-256 hash chain sealing every closed log segment, every archive Parquet file and
+//! every deletion made by policy (retention, compaction, log trimming), with periodic Ed25519-signed
+//! checkpoints; and the verifier that recomputes it.
+//!
+//! # Chain
+//! `<data>/seal/chain.jsonl`, one JSON [`Entry`] a line, appended and fsynced, never rewritten. Every entry
+//! binds its sequence number, its time, the previous entry's hash and its own body; its `hash` is the
+//! SHA-256 of that (see [`Entry::compute_hash`]). Bodies ([`Body`]):
+//! - `segment`: a closed log segment: path, size, first offset, entries, and one SHA-256 per 1 MiB block
+//!   with the record offsets the block covers;
+//! - `parquet`: an archive file: path, size, rows, event-time range, one SHA-256 per row group (the byte
+//!   range from the end of the previous one, with its row count) and one for the footer;
+//! - `deletion`: a sealed file removed by policy, with the reason (`retention`, `compaction`, `log_trim`)
+//!   and the rule (policy, age), so the verifier tells it apart from tampering;
+//! - `checkpoint`: signs the chain so far: `sig` is an Ed25519 signature of the checkpoint's hash, so
+//!   rewriting the chain needs the signing key; its head can be published outside the data directory.
+//!
+//! A file's `root` is the SHA-256 of its region digests in order (a one-level hash tree): one pass over
+//! the bytes gives both the file commitment and the digests that locate an edit.
+//!
+//! # Hook-ups
+//! The log and the archive call a [`SealHook`] (a [`Sealer`]) when a segment is closed, before segments are
+//! trimmed, and whenever the archive stores a new manifest (files added, files deleted with their reason).
+//! [`Sealer::catch_up_log`] and [`Sealer::catch_up_archive`] seal what a crash left unsealed.
+mod chain;
+mod config;
+mod entry;
+mod error;
+mod files;
+mod hash;
+mod key;
+mod report;
+mod sealer;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+pub use config::SealConfig;
+pub use entry::{Block, Body, Entry, GENESIS, Region};
+pub use error::{ErrorKind, SealError};
+pub use hash::{BLOCK_BYTES, hash_parquet, hash_segment};
+pub use key::{generate_key_pair, key_id, load_signing_key, load_verifying_key};
+pub use report::{Finding, FindingKind, PolicyDeletion, VerifyOptions, VerifyReport};
+pub use sealer::Sealer;
+pub use verify::verify;
+
+use crate::archive::Manifest;
+
+/// The chain file, relative to the data directory.
+pub const CHAIN_FILE: &str = "seal/chain.jsonl";
+
+/// Called by the log and the archive when files are closed, added or removed. Implementations log their
+/// own failures (the data path never fails because sealing did); a file left unsealed shows in `verify`.
+pub trait SealHook: Send + Sync {
+    /// A log segment was closed (fsynced; no entry will be added to it) holding `entries` entries from
+    /// offset `base`.
+    fn segment_closed(&self, path: &Path, base: u64, entries: u64);
+    /// These log segments are about to be deleted because every consumer is past `below_offset`.
+    fn segments_removing(&self, paths: &[PathBuf], below_offset: u64);
+    /// The archive in `archive_dir` replaced its manifest `before` by `after` (files are in place; removed
+    /// files are deleted after this call).
+    fn manifest_stored(&self, archive_dir: &Path, before: &Manifest, after: &Manifest);
+}
+
+/// `path` relative to `base`, `/`-separated; the whole path when it is not under `base`.
+pub(crate) fn rel_path(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Bytes of lower- or upper-case hex; `None` when `s` is not hex.
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let nibble = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    s.as_bytes()
+        .chunks_exact(2)
+        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
+        .collect()
+}
