@@ -7,8 +7,10 @@
 //! - [`Engine`]: evaluates records, runs correlation state ([`correlate`](crate::correlate)).
 //! - [`analytics`]: built-in Entra analytics (password spray, brute force, MFA fatigue, impossible travel,
 //!   multiple countries, success after failures).
+//! - [`alert`]: OCSF Detection Finding alerts built from matches, grouped per rule and entity.
 //! - [`bench`]: the evaluation benchmark the CLI calls.
 
+pub mod alert;
 pub mod analytics;
 pub mod bench;
 mod correlate;

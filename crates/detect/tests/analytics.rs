@@ -73,7 +73,7 @@ fn fired(e: &mut Engine, r: &Record, id: &str) -> Option<Match> {
 #[test]
 fn builtin_rules_load_clean() {
     let set = detect::analytics::builtin_rules();
-    assert_eq!(set.rules().len(), 3);
+    assert_eq!(set.rules().len(), 4);
     assert_eq!(set.correlations().len(), 4);
     assert!(set.check().is_empty());
 }

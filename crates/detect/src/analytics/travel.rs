@@ -3,11 +3,6 @@
 
 use model::Record;
 
-/// Faster than this between two sign-ins is impossible travel, km/h.
-const MAX_SPEED_KMH: f64 = 900.0;
-/// Closer than this is never impossible travel (IP geolocation is coarse), km.
-const MIN_DISTANCE_KM: f64 = 500.0;
-
 /// Latitude and longitude of a sign-in (`LocationDetails.geoCoordinates`).
 pub(super) fn coordinates(r: &Record) -> Option<(f64, f64)> {
     let text = r.get("LocationDetails")?.as_str()?;
@@ -15,7 +10,10 @@ pub(super) fn coordinates(r: &Record) -> Option<(f64, f64)> {
     let g = v.get("geoCoordinates")?;
     let lat = g.get("latitude")?.as_f64()?;
     let lon = g.get("longitude")?.as_f64()?;
-    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
+    // 0/0 is what Entra reports when it has no location (AD FS on-premises sign-ins, private addresses).
+    let known = lat != 0.0 || lon != 0.0;
+    (known && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon))
+        .then_some((lat, lon))
 }
 
 /// Great-circle distance in km (haversine).
@@ -33,10 +31,16 @@ pub fn speed_kmh(lat1: f64, lon1: f64, t1: i64, lat2: f64, lon2: f64, t2: i64) -
     distance_km(lat1, lon1, lat2, lon2) / hours
 }
 
-/// Whether going from one sign-in to the other is impossible.
-pub(super) fn impossible(lat1: f64, lon1: f64, t1: i64, lat2: f64, lon2: f64, t2: i64) -> bool {
-    distance_km(lat1, lon1, lat2, lon2) >= MIN_DISTANCE_KM
-        && speed_kmh(lat1, lon1, t1, lat2, lon2, t2) > MAX_SPEED_KMH
+/// Whether going from one sign-in (latitude, longitude, time) to the other is impossible: at least
+/// `min_km` apart and faster than `max_kmh`.
+pub(super) fn impossible(
+    (lat1, lon1, t1): (f64, f64, i64),
+    (lat2, lon2, t2): (f64, f64, i64),
+    max_kmh: f64,
+    min_km: f64,
+) -> bool {
+    distance_km(lat1, lon1, lat2, lon2) >= min_km
+        && speed_kmh(lat1, lon1, t1, lat2, lon2, t2) > max_kmh
 }
 
 #[cfg(test)]
@@ -49,9 +53,10 @@ mod tests {
         let d = distance_km(47.6, -122.3, 51.5, -0.1);
         assert!((7600.0..7800.0).contains(&d), "{d}");
         let hour = 3_600_000_000;
-        assert!(impossible(47.6, -122.3, 0, 51.5, -0.1, 2 * hour));
-        assert!(!impossible(47.6, -122.3, 0, 51.5, -0.1, 12 * hour));
+        let seattle = (47.6, -122.3, 0);
+        assert!(impossible(seattle, (51.5, -0.1, 2 * hour), 900.0, 500.0));
+        assert!(!impossible(seattle, (51.5, -0.1, 12 * hour), 900.0, 500.0));
         // Seattle → Portland in ten minutes: far too close to call.
-        assert!(!impossible(47.6, -122.3, 0, 45.5, -122.7, hour / 6));
+        assert!(!impossible(seattle, (45.5, -122.7, hour / 6), 900.0, 500.0));
     }
 }

@@ -13,6 +13,8 @@ pub struct EngineConfig {
     pub max_events_per_group: usize,
     /// Also run entrail's built-in Entra analytics ([`crate::analytics`]).
     pub builtin_analytics: bool,
+    /// Thresholds and windows of the built-in analytics.
+    pub analytics: crate::analytics::AnalyticsConfig,
 }
 
 impl Default for EngineConfig {
@@ -22,6 +24,7 @@ impl Default for EngineConfig {
             max_groups: 100_000,
             max_events_per_group: 1_000,
             builtin_analytics: false,
+            analytics: crate::analytics::AnalyticsConfig::default(),
         }
     }
 }

@@ -103,9 +103,12 @@ impl Engine {
     pub fn new(set: &RuleSet, config: EngineConfig) -> Engine {
         if config.builtin_analytics {
             let mut all = set.clone();
-            all.extend(crate::analytics::builtin_rules());
+            all.extend(crate::analytics::builtin_rules_for(&config.analytics));
             let mut e = Engine::compile(&all, &config);
-            e.analytics = Some(crate::analytics::Analytics::new(config.max_groups));
+            e.analytics = Some(crate::analytics::Analytics::with_config(
+                config.analytics.clone(),
+                config.max_groups,
+            ));
             return e;
         }
         Engine::compile(set, &config)
