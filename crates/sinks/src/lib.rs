@@ -4,7 +4,12 @@
 //!
 //! Sinks: [`file`] (JSON lines), [`splunk`] (HTTP Event Collector with indexer acknowledgement) and
 //! [`syslog`] (RFC 5424 JSON, CEF, LEEF 2.0 over UDP, TCP or TLS).
+pub mod alert;
+pub mod elastic;
 pub mod file;
+mod http;
+pub mod kafka;
+pub mod sentinel;
 pub mod splunk;
 pub mod syslog;
 mod util;
@@ -76,6 +81,26 @@ pub enum SinkError {
         /// What was wrong.
         message: String,
     },
+    /// An SMTP exchange failed (alert email): `code` is the server's reply code, when it sent one.
+    #[error("smtp {target} failed (reply {code:?})")]
+    Smtp {
+        /// The server (`host:port`).
+        target: String,
+        /// The SMTP reply code (`535`), when the server answered.
+        code: Option<u16>,
+        /// The cause.
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    /// A Kafka producer call or delivery failed (see [`kafka`]).
+    #[error("kafka {target}")]
+    Kafka {
+        /// The brokers.
+        target: String,
+        /// The cause.
+        #[source]
+        source: Box<rdkafka::error::KafkaError>,
+    },
     /// The sink cannot work as configured (invalid config, unreadable CA file, receiver-side setting).
     #[error("sink configuration: {message}")]
     Config {
@@ -110,6 +135,14 @@ impl SinkError {
             }
             SinkError::Protocol { .. } => ErrorKind::Transient,
             SinkError::Config { .. } => ErrorKind::Fatal,
+            SinkError::Kafka { source, .. } => kafka::error_kind(source),
+            SinkError::Smtp { code, source, .. } => match code {
+                Some(530 | 534 | 535 | 454) => ErrorKind::Auth,
+                Some(400..=499) => ErrorKind::Transient,
+                Some(_) => ErrorKind::Fatal,
+                None if alert::tls_refused(source) => ErrorKind::Auth,
+                None => ErrorKind::Transient,
+            },
             SinkError::TlsRefused { .. } => ErrorKind::Auth,
             SinkError::Status {
                 status,
@@ -140,5 +173,11 @@ pub trait Sink: Send {
     /// Whether this sink wants records of this category (route filter). Default: every category.
     fn accepts(&self, _category: model::Category) -> bool {
         true
+    }
+    /// Records the receiver rejected as malformed during the last successful `send` (they can never be
+    /// stored as they are). The pipeline moves them to the quarantine before committing the offset, so
+    /// none is lost silently. Default: none.
+    fn take_rejected(&mut self) -> Vec<model::Rejected> {
+        Vec::new()
     }
 }

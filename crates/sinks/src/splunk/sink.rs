@@ -30,6 +30,8 @@ pub fn default_sourcetype(category: Category) -> &'static str {
         | Family::Office
         | Family::Flow
         | Family::Resource => "mscs:azure:eventhub",
+        // Splunk's own sourcetype for syslog.
+        Family::Syslog => "syslog",
     }
 }
 

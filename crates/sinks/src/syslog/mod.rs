@@ -8,11 +8,11 @@
 //! socket, so at-least-once holds up to the socket (a receiver crash can lose what it had buffered); UDP
 //! gives no guarantee at all.
 mod config;
-mod encode;
+pub(crate) mod encode;
 mod mapping;
 mod sink;
 mod tls;
-mod transport;
+pub(crate) mod transport;
 
 pub use config::{SyslogConfig, SyslogEncoding, SyslogFraming, SyslogTlsConfig, SyslogTransport};
 pub use sink::SyslogSink;
