@@ -13,6 +13,19 @@ use std::time::Instant;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
+    /// Tamper evidence: ingest CPU with sealing off vs on (alternating runs), the sealing work alone, and
+    /// `entrail verify` throughput vs a plain sequential read of the same files.
+    Seal {
+        /// Sign-in records to generate.
+        #[arg(long, default_value_t = 200_000)]
+        records: u64,
+        /// Working directory (replaced; kept for inspection).
+        #[arg(long, default_value = "entrail-bench-seal")]
+        dir: PathBuf,
+        /// Ingest runs per side (the best is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Diagnostic-shape sign-ins through decode -> dedupe -> durable append -> Parquet, vs DuckDB's
     /// read_json -> COPY (FORMAT parquet) of the same file.
     Ingest {
@@ -59,6 +72,51 @@ pub(crate) enum BenchCommand {
         #[arg(long, default_value = "entrail-bench-graph")]
         dir: PathBuf,
     },
+    /// Sign-ins as append blobs in Azurite through the Blob source into the archive, vs the file-ingest path
+    /// over the same lines; then peak RSS while listing and reading `--blobs` blobs (docs/blob.md).
+    Blob {
+        /// Sign-in records to generate.
+        #[arg(long, default_value_t = 200_000)]
+        records: u64,
+        /// Small flow-log blobs for the listing phase.
+        #[arg(long, default_value_t = 100_000)]
+        blobs: u64,
+        /// Working directory (replaced).
+        #[arg(long, default_value = "entrail-bench-blob")]
+        dir: PathBuf,
+    },
+    /// Sign-ins as Event Hubs messages from the Kafka mock cluster through the Event Hubs source into the
+    /// archive, vs the file-ingest path over the same message bodies (docs/eventhubs.md).
+    Eventhubs {
+        /// Sign-in records to generate (held in memory by the mock broker).
+        #[arg(long, default_value_t = 50_000)]
+        records: u64,
+        /// Records per message (Event Hubs batches diagnostic settings; at most ~900 KB a message).
+        #[arg(long, default_value_t = 100)]
+        per_message: usize,
+        /// Partitions of the topic (at least one per ~4 MiB of input: the mock broker keeps 5 MiB each).
+        #[arg(long, default_value_t = 4)]
+        partitions: i32,
+        /// Working directory (replaced).
+        #[arg(long, default_value = "entrail-bench-eventhubs")]
+        dir: PathBuf,
+    },
+    /// Every sink and encoding into in-process loopback receivers: records/s and MiB per CPU-second vs the
+    /// file sink, then append -> acknowledged latency p50/p99 at a paced rate (docs/benchmarks.md).
+    Sinks {
+        /// Sign-in records to generate for the throughput runs.
+        #[arg(long, default_value_t = 100_000)]
+        records: u64,
+        /// Paced append rate of the latency runs (records/s).
+        #[arg(long, default_value_t = 10_000)]
+        rate: u64,
+        /// Seconds of each latency run.
+        #[arg(long, default_value_t = 5)]
+        latency_secs: u64,
+        /// Working directory (replaced).
+        #[arg(long, default_value = "entrail-bench-sinks")]
+        dir: PathBuf,
+    },
     /// Ten analyst queries over generated sign-ins in the archive, vs DuckDB over the same Parquet files.
     Query {
         /// Sign-in records to generate.
@@ -75,6 +133,7 @@ pub(crate) enum BenchCommand {
 
 pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
     match which {
+        BenchCommand::Seal { records, dir, runs } => crate::bench_seal::run(*records, dir, *runs),
         BenchCommand::Ingest {
             records,
             dir,
@@ -82,6 +141,43 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
         } => ingest(*records, dir, *no_baseline),
         BenchCommand::Query { records, dir, runs } => crate::bench_query::run(*records, dir, *runs),
         BenchCommand::Log { dir } => crate::bench_log::run(dir),
+        BenchCommand::Sinks {
+            records,
+            rate,
+            latency_secs,
+            dir,
+        } => crate::bench_sinks::run(
+            &crate::bench_sinks::SinksBench {
+                records: *records,
+                rate: *rate,
+                latency_secs: *latency_secs,
+            },
+            dir,
+        ),
+        BenchCommand::Blob {
+            records,
+            blobs,
+            dir,
+        } => crate::bench_blob::run(
+            &crate::bench_blob::BlobBench {
+                records: *records,
+                blobs: *blobs,
+            },
+            dir,
+        ),
+        BenchCommand::Eventhubs {
+            records,
+            per_message,
+            partitions,
+            dir,
+        } => crate::bench_eventhubs::run(
+            &crate::bench_eventhubs::EventHubsBench {
+                records: *records,
+                per_message: *per_message,
+                partitions: *partitions,
+            },
+            dir,
+        ),
         BenchCommand::Graph {
             users,
             days,
@@ -108,7 +204,7 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// A small /proc file as text; empty when unreadable (the figure derived from it is then 0).
-fn read_proc(path: &str) -> String {
+pub(crate) fn read_proc(path: &str) -> String {
     std::fs::File::open(path)
         .ok()
         .and_then(|f| model::limits::read_capped(f, 1 << 16).ok())

@@ -119,6 +119,51 @@ pub(crate) enum Command {
         #[arg(long, default_value = "entrail-demo")]
         dir: PathBuf,
     },
+    /// Is every required log exported and arriving? Reads diagnostic settings through ARM; one row per
+    /// category with its verdict (pass, missing, silent, not_licensed). Exit 0 only when every required
+    /// category passes.
+    Coverage {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Show the diagnostic-setting change (the ARM PUT) that exports the missing categories, and apply it
+        /// after confirmation.
+        #[arg(long, requires = "to")]
+        fix: bool,
+        /// Destination of the fix: an event hub authorization rule id or a storage account id.
+        #[arg(long)]
+        to: Option<String>,
+        /// Event hub name for an event hub destination (default: one hub per category).
+        #[arg(long)]
+        event_hub_name: Option<String>,
+        /// Apply the fix without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Run Sigma rules over the archive (or `--input` files): a backtest with a results table (docs/alerts.md).
+    Hunt(crate::hunt::HuntArgs),
+    /// List and show the alerts detection raised (docs/alerts.md).
+    Alerts {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::alerts::AlertsAction,
+    },
+    /// Is each category still arriving from each source? Learns the expected volume per hour of week from
+    /// the archive and replays the last day; exit 1 when one is silent now.
+    Silence {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How much history teaches the baseline (at least 48h of it per source and category).
+        #[arg(long, default_value = "14d")]
+        history: String,
+        /// Count records by event time instead of the time entrail received them.
+        #[arg(long)]
+        event_time: bool,
+        /// Judge as of this RFC 3339 time instead of now.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Sigma detection rules.
     Rules {
         /// What to do.
@@ -130,6 +175,34 @@ pub(crate) enum Command {
         /// Which benchmark.
         #[command(subcommand)]
         which: crate::bench::BenchCommand,
+    },
+    /// Recompute the integrity chain and every sealed file; report each file or record range edited,
+    /// removed, inserted, reordered or truncated, and any rewritten chain. Exit 1 on any finding.
+    Verify {
+        /// Only files sealed (log segments) or holding events (Parquet) from this time: `30d` or RFC 3339.
+        #[arg(long)]
+        from: Option<String>,
+        /// ... up to this time.
+        #[arg(long)]
+        to: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Published heads file to compare with (default: `[integrity] publish_file`).
+        #[arg(long)]
+        published: Option<PathBuf>,
+    },
+    /// Archive retention.
+    Retention {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::verify::RetentionAction,
+    },
+    /// Integrity chain keys.
+    Integrity {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::verify::IntegrityAction,
     },
 }
 

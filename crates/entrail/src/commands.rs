@@ -40,6 +40,36 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             all_revisions,
         } => crate::query::run(&load_config(&cli)?.data_dir, sql, format, all_revisions),
         Command::Status { json } => status(&cli, json),
+        Command::Silence {
+            json,
+            ref history,
+            event_time,
+            ref at,
+        } => crate::silence::run(
+            &load_config(&cli)?,
+            &crate::silence::SilenceArgs {
+                json,
+                history: history.clone(),
+                event_time,
+                at: at.clone(),
+            },
+        ),
+        Command::Coverage {
+            json,
+            fix,
+            ref to,
+            ref event_hub_name,
+            yes,
+        } => crate::coverage::run(
+            &load_config(&cli)?,
+            &crate::coverage::CoverageArgs {
+                json,
+                fix,
+                to: to.clone(),
+                event_hub_name: event_hub_name.clone(),
+                yes,
+            },
+        ),
         Command::Rules {
             action: crate::cli::RulesAction::Check { ref dir },
         } => rules_check(dir),
@@ -61,6 +91,26 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             ref dir,
         } => crate::demo::run(users, days, seed, dir),
         Command::Bench { ref which } => crate::bench::run(which),
+        Command::Hunt(ref args) => crate::hunt::run(&load_config(&cli)?.data_dir, args),
+        Command::Alerts { ref action } => crate::alerts::run(&load_config(&cli)?.data_dir, action),
+        Command::Verify {
+            ref from,
+            ref to,
+            json,
+            ref published,
+        } => crate::verify::verify(
+            &cli,
+            from.as_deref(),
+            to.as_deref(),
+            json,
+            published.as_deref(),
+        ),
+        Command::Retention {
+            action: crate::verify::RetentionAction::Plan { json },
+        } => crate::verify::retention_plan(&cli, json),
+        Command::Integrity {
+            action: crate::verify::IntegrityAction::Keygen { ref dir },
+        } => crate::verify::keygen(dir),
     }
 }
 

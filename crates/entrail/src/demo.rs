@@ -126,6 +126,7 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         seed,
         users,
         days,
+        attacks: true,
         ..sim::TenantConfig::default()
     };
     output::line(&format!(
@@ -168,6 +169,8 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
             &[]
         )
     );
+    // Detection with the built-in analytics (docs/alerts.md): the demo prints the alerts it raised.
+    let text = format!("{text}\n[detection]\n");
     let config = pipeline::config::parse(&text)?
         .validate()
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -272,6 +275,7 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         output::line(&store::query::format_table(&batches)?);
     }
     let d = dir.join("data");
+    crate::alerts::demo(&mut pipeline, &d)?;
     output::line(&format!(
         "\nTry next:\n  entrail -d {0} status\n  entrail -d {0} query \"SELECT * FROM AuditLogs LIMIT 3\" --format json\n  entrail -d {0} query \"SELECT _Key, _Revision, RiskLevelDuringSignIn FROM SigninLogs WHERE _Revision > 0 LIMIT 5\" --all-revisions\n  entrail -d {0} quarantine list\n  entrail -d {0} import <your exported files>\n  entrail init   # then edit entrail.toml and `entrail run`",
         d.display()

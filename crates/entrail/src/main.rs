@@ -1,17 +1,26 @@
 //! `entrail`: collect, normalize, keep, detect and forward Entra ID and Azure security logs.
 //! The binary is thin: it parses the command line, loads the config, calls into `pipeline` and `store`,
 //! prints, and maps errors to exit codes (0 ok, 1 failure, 2 bad usage or config).
+mod alerts;
 mod bench;
+mod bench_blob;
+mod bench_eventhubs;
 mod bench_graph;
 mod bench_log;
 mod bench_query;
+mod bench_seal;
+mod bench_sinks;
 mod cli;
 mod collect;
 mod commands;
+mod coverage;
 mod demo;
 mod demo_graph;
+mod hunt;
 mod output;
 mod query;
+mod silence;
+mod verify;
 
 use clap::Parser;
 

@@ -122,6 +122,111 @@ pub(crate) fn print_status(s: &Status) {
         }
         line(&t.to_string());
     }
+    for src in &s.blob {
+        blob_status(src);
+    }
+    for src in &s.eventhubs {
+        eventhubs_status(src);
+    }
+    for src in &s.syslog {
+        line(&format!(
+            "syslog source {} ({}): {} messages, {} new, {} duplicates, {} truncated, {} quarantined, {} UDP dropped, {} connections ({} open), {} TLS failures",
+            src.id,
+            src.listening.join(", "),
+            src.messages,
+            src.accepted.new,
+            src.accepted.duplicates,
+            src.truncated,
+            src.quarantined,
+            src.udp_dropped,
+            src.connections,
+            src.open_connections,
+            src.tls_failures
+        ));
+    }
+}
+
+/// One Blob source's per-container progress (`entrail status`).
+fn blob_status(src: &sources::blob::BlobStatus) {
+    line(&format!(
+        "blob source {} ({}, last poll {}):",
+        src.source,
+        src.endpoint,
+        src.last_poll.as_deref().unwrap_or("-")
+    ));
+    let mut t = table(&[
+        "container",
+        "open from",
+        "open blobs",
+        "blobs read",
+        "bytes",
+        "records",
+        "new",
+        "duplicates",
+        "quarantined",
+        "last error",
+    ]);
+    for c in &src.containers {
+        t.add_row(vec![
+            c.container.clone(),
+            c.open_from.clone().unwrap_or_else(|| "-".into()),
+            c.open_blobs.to_string(),
+            c.blobs_read.to_string(),
+            bytes(c.bytes_read),
+            c.records.to_string(),
+            c.accepted.new.to_string(),
+            c.accepted.duplicates.to_string(),
+            c.accepted.quarantined.to_string(),
+            match (&c.last_error, &c.last_error_at) {
+                (Some(e), Some(at)) => format!("{at}: {e}"),
+                (Some(e), None) => e.clone(),
+                _ => String::new(),
+            },
+        ]);
+    }
+    line(&t.to_string());
+}
+
+/// One Event Hubs source's per-partition offsets and lag (`entrail status`).
+fn eventhubs_status(src: &sources::eventhubs::EventHubsStatus) {
+    let opt = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    line(&format!(
+        "event hubs source {} (group {}, as of {}): {} messages, {} records, {} new, {} duplicates, {} quarantined, total lag {}",
+        src.source,
+        src.consumer_group,
+        src.now.as_deref().unwrap_or("?"),
+        src.messages,
+        src.records,
+        src.accepted.new,
+        src.accepted.duplicates,
+        src.accepted.quarantined,
+        src.total_lag()
+    ));
+    let mut t = table(&[
+        "event hub",
+        "partition",
+        "held",
+        "committed",
+        "high watermark",
+        "lag",
+    ]);
+    for p in &src.partitions {
+        t.add_row(vec![
+            p.event_hub.clone(),
+            p.partition.to_string(),
+            if p.assigned { "yes" } else { "no" }.to_owned(),
+            opt(p.committed),
+            opt(p.high_watermark),
+            opt(p.lag),
+        ]);
+    }
+    line(&t.to_string());
+    if let Some(e) = &src.last_error {
+        line(&format!(
+            "  last error ({}): {e}",
+            src.last_error_at.as_deref().unwrap_or("?")
+        ));
+    }
 }
 
 fn preview(raw: &[u8], max: usize) -> String {

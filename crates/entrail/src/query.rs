@@ -41,6 +41,16 @@ pub(crate) async fn sql_batches(
             ..QueryOptions::default()
         },
     )?;
+    // The alert store's flat table (docs/alerts.md).
+    engine
+        .register_json_lines(
+            "Alerts",
+            &data_dir
+                .join("alerts")
+                .join(pipeline::detection::TABLE_FILE),
+            pipeline::detection::TABLE_COLUMNS,
+        )
+        .await?;
     engine.sql(sql).await
 }
 

@@ -23,6 +23,13 @@ pub struct HubDeliver {
     hub: Arc<Mutex<Hub>>,
 }
 
+impl HubDeliver {
+    /// Delivers into this hub.
+    pub fn new(hub: Arc<Mutex<Hub>>) -> HubDeliver {
+        HubDeliver { hub }
+    }
+}
+
 impl Deliver for HubDeliver {
     async fn deliver(&self, batch: Batch) -> Result<Accepted, DeliverError> {
         let hub = self.hub.clone();
@@ -76,6 +83,12 @@ pub struct Collector {
     cursors: StoreCursors,
     sources: Vec<Arc<GraphSource>>,
     status_path: PathBuf,
+    /// Event Hubs sources (see `crate::eventhubs`).
+    eventhubs: crate::eventhubs::EventHubsCollector,
+    /// Syslog listeners (see `crate::syslog_source`); they run in `run_tail` only.
+    syslog: crate::syslog_source::SyslogCollector,
+    /// Storage-account (Blob) sources (see `crate::blob`).
+    blob: crate::blob::BlobCollector,
 }
 
 /// The file `entrail status` reads collectors' accounting from.
@@ -100,20 +113,24 @@ impl Pipeline {
     /// A collector over sources the caller built (tests and the demo pass a simulated clock).
     pub fn collector_with(&self, sources: Vec<GraphSource>) -> Result<Collector, PipelineError> {
         let dir = &self.config().data_dir;
-        let cursors = Cursors::open(dir).map_err(|e| PipelineError::Cursor(e.to_string()))?;
+        let cursors =
+            Arc::new(Cursors::open(dir).map_err(|e| PipelineError::Cursor(e.to_string()))?);
         Ok(Collector {
+            blob: self.blob_collector(Some(StoreCursors(cursors.clone())))?,
             deliver: HubDeliver {
                 hub: self.shared_hub(),
             },
-            cursors: StoreCursors(Arc::new(cursors)),
+            cursors: StoreCursors(cursors),
             sources: sources.into_iter().map(Arc::new).collect(),
             status_path: status_path(dir),
+            eventhubs: self.eventhubs_collector()?,
+            syslog: self.syslog_collector()?,
         })
     }
 }
 
 fn graph_err(id: &str, e: GraphError) -> PipelineError {
-    PipelineError::Graph {
+    PipelineError::SourceStopped {
         id: id.to_owned(),
         message: e.to_string(),
     }
@@ -123,6 +140,14 @@ impl Collector {
     /// Whether any API source is configured.
     pub fn is_empty(&self) -> bool {
         self.sources.is_empty()
+            && self.eventhubs.is_empty()
+            && self.syslog.is_empty()
+            && self.blob.is_empty()
+    }
+
+    /// The Blob sources.
+    pub fn blob(&self) -> &crate::blob::BlobCollector {
+        &self.blob
     }
 
     /// The sources.
@@ -141,6 +166,12 @@ impl Collector {
         for (id, r) in futures::future::join_all(polls).await {
             out.push((id.clone(), r.map_err(|e| graph_err(&id, e))?));
         }
+        // Event Hubs sources: read until caught up with their partitions.
+        self.eventhubs
+            .run_until_caught_up(crate::eventhubs::CATCH_UP_IDLE)
+            .await?;
+        // Blob sources: one pass over their containers up to now.
+        self.blob.poll_once().await?;
         self.save_status();
         Ok(out)
     }
@@ -168,7 +199,19 @@ impl Collector {
                 }
             }
         };
-        let (results, ()) = tokio::join!(futures::future::join_all(tails), snapshots);
+        let streams = self.eventhubs.run(shutdown.clone(), status_every);
+        let listeners = self.syslog.run(shutdown.clone(), status_every);
+        let blobs = self.blob.run(shutdown.clone(), status_every);
+        let (results, (), streamed, listened, polled) = tokio::join!(
+            futures::future::join_all(tails),
+            snapshots,
+            streams,
+            listeners,
+            blobs
+        );
+        streamed?;
+        listened?;
+        polled?;
         self.save_status();
         results
             .into_iter()

@@ -18,7 +18,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
         ConfigError {
             path: path.into(),
             message: message.into(),
@@ -48,6 +48,39 @@ pub struct RawConfig {
     /// Where records go besides the archive.
     #[serde(default)]
     pub sinks: Vec<RawSinkConfig>,
+    /// `entrail coverage`: ARM, subscriptions, resources, silence thresholds (docs/coverage.md).
+    #[serde(default)]
+    pub coverage: Option<crate::coverage::RawCoverageConfig>,
+    /// Tamper evidence (`[integrity]`, docs/integrity.md).
+    #[serde(default)]
+    pub integrity: RawIntegrityConfig,
+    /// Detection (`[detection]`, docs/alerts.md); its presence turns detection on.
+    #[serde(default)]
+    pub detection: Option<crate::detection::RawDetectionConfig>,
+    /// Alert destinations (`[[alerts.destinations]]`, docs/alerts.md).
+    #[serde(default)]
+    pub alerts: crate::detection::RawAlertsConfig,
+}
+
+/// `[integrity]`: the hash chain sealing log segments and archive files (docs/integrity.md).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntegrityConfig {
+    /// Seal files into the chain (default true).
+    pub enabled: Option<bool>,
+    /// Ed25519 private key, PKCS#8 PEM, signing checkpoints (`entrail integrity keygen` writes one).
+    pub signing_key_file: Option<PathBuf>,
+    /// Ed25519 public key, SPKI PEM, that `entrail verify` checks checkpoints against.
+    pub verify_key_file: Option<PathBuf>,
+    /// Entries between checkpoints (default 64).
+    pub checkpoint_every: Option<u64>,
+    /// Longest time between checkpoints while entries are added (default `10m`).
+    pub checkpoint_interval: Option<String>,
+    /// Append every checkpoint (the chain head) to this file, outside the data directory.
+    pub publish_file: Option<PathBuf>,
+    /// Log every checkpoint as an info line (target `entrail::seal::head`).
+    #[serde(default)]
+    pub publish_log: bool,
 }
 
 const fn one() -> u32 {
@@ -63,6 +96,10 @@ impl Default for RawConfig {
             archive: RawArchiveConfig::default(),
             sources: Vec::new(),
             sinks: Vec::new(),
+            coverage: None,
+            integrity: RawIntegrityConfig::default(),
+            detection: None,
+            alerts: crate::detection::RawAlertsConfig::default(),
         }
     }
 }
@@ -94,6 +131,25 @@ pub struct RawArchiveConfig {
     /// Per-category retention, keyed by category name (`SignInLogs`) or table name (`SigninLogs`).
     #[serde(default)]
     pub retention: BTreeMap<String, RawRetention>,
+    /// `[[archive.legal_hold]]`: time ranges retention never deletes (docs/integrity.md).
+    #[serde(default)]
+    pub legal_hold: Vec<RawLegalHold>,
+}
+
+/// `[[archive.legal_hold]]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLegalHold {
+    /// Categories held (category or table names); empty or absent holds every category.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// First day held, `YYYY-MM-DD` (UTC); absent: from the beginning.
+    pub from: Option<String>,
+    /// Last day held, `YYYY-MM-DD`; absent: until the hold is removed.
+    pub to: Option<String>,
+    /// Why (a case number).
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// `[archive.retention.<category>]`.
@@ -125,6 +181,16 @@ pub enum RawSourceConfig {
     /// Microsoft Graph pulls (audit, all four sign-in types, provisioning, Identity Protection, Global Secure
     /// Access); every key is documented on [`sources::graph::GraphSourceConfig`].
     Graph(Box<sources::graph::GraphSourceConfig>),
+    /// Event Hubs through its Kafka endpoint (diagnostic settings streamed to an event hub); every key is
+    /// documented on [`sources::eventhubs::EventHubsSourceConfig`] and in `docs/eventhubs.md`.
+    #[serde(alias = "event_hubs")]
+    Eventhubs(Box<sources::eventhubs::EventHubsSourceConfig>),
+    /// Syslog listeners (RFC 5424, RFC 3164, CEF over UDP, TCP, TLS); every key is documented on
+    /// [`sources::syslog::SyslogSourceConfig`] and in `docs/syslog-source.md`.
+    Syslog(Box<sources::syslog::SyslogSourceConfig>),
+    /// Storage-account archives of diagnostic settings (`insights-logs-*` containers); every key is
+    /// documented on [`sources::blob::BlobSourceConfig`] and in `docs/blob.md`.
+    Blob(Box<sources::blob::BlobSourceConfig>),
 }
 
 /// `[[sinks]]`: a tagged union (`type = "file"`); one variant per sink kind.
@@ -147,6 +213,12 @@ pub enum RawSinkConfig {
     SplunkHec(Box<sinks::splunk::SplunkHecConfig>),
     /// Syslog (RFC 5424 JSON, CEF, LEEF 2.0 over UDP, TCP or TLS); see [`sinks::syslog::SyslogConfig`].
     Syslog(Box<sinks::syslog::SyslogConfig>),
+    /// Kafka or Event Hubs (Kafka endpoint), idempotent producer; see [`sinks::kafka::KafkaSinkConfig`].
+    Kafka(Box<sinks::kafka::KafkaSinkConfig>),
+    /// Elasticsearch or OpenSearch (`flavor`) through `_bulk`; see [`sinks::elastic::ElasticConfig`].
+    Elasticsearch(Box<sinks::elastic::ElasticConfig>),
+    /// Microsoft Sentinel / Azure Monitor Logs Ingestion API; see [`sinks::sentinel::SentinelConfig`].
+    Sentinel(Box<sinks::sentinel::SentinelConfig>),
 }
 
 /// Validated configuration.
@@ -170,10 +242,18 @@ pub struct Config {
     pub default_retention_days: Option<u32>,
     /// Per-category retention: (days, legal hold).
     pub retention: BTreeMap<Category, (Option<u32>, bool)>,
+    /// Legal holds on time ranges.
+    pub legal_holds: Vec<store::archive::LegalHold>,
     /// Sources.
     pub sources: Vec<SourceConfig>,
     /// Sinks.
     pub sinks: Vec<SinkConfig>,
+    /// `entrail coverage` (`None`: neither a `[coverage]` table nor a Graph source to take credentials from).
+    pub coverage: Option<crate::coverage::CoverageConfig>,
+    /// Sealing settings; `None` when `[integrity] enabled = false`.
+    pub integrity: Option<store::seal::SealConfig>,
+    /// Detection and alert destinations (`[detection]`, `[alerts]`).
+    pub detection: crate::detection::DetectionConfig,
 }
 
 /// A validated source.
@@ -192,6 +272,12 @@ pub enum SourceConfig {
     },
     /// See [`RawSourceConfig::Graph`]; validated.
     Graph(Box<sources::graph::GraphSourceConfig>),
+    /// See [`RawSourceConfig::Eventhubs`]; validated.
+    Eventhubs(Box<sources::eventhubs::EventHubsSourceConfig>),
+    /// See [`RawSourceConfig::Syslog`]; validated.
+    Syslog(Box<sources::syslog::SyslogSourceConfig>),
+    /// See [`RawSourceConfig::Blob`]; validated.
+    Blob(Box<sources::blob::BlobSourceConfig>),
 }
 
 impl SourceConfig {
@@ -200,6 +286,9 @@ impl SourceConfig {
         match self {
             SourceConfig::File { id, .. } => id,
             SourceConfig::Graph(g) => &g.id,
+            SourceConfig::Eventhubs(c) => &c.id,
+            SourceConfig::Syslog(c) => &c.id,
+            SourceConfig::Blob(c) => &c.id,
         }
     }
 }
@@ -222,6 +311,12 @@ pub enum SinkConfig {
     SplunkHec(Box<sinks::splunk::SplunkHecConfig>),
     /// See [`RawSinkConfig::Syslog`]; validated.
     Syslog(Box<sinks::syslog::SyslogConfig>),
+    /// See [`RawSinkConfig::Kafka`]; validated.
+    Kafka(Box<sinks::kafka::KafkaSinkConfig>),
+    /// See [`RawSinkConfig::Elasticsearch`]; validated.
+    Elasticsearch(Box<sinks::elastic::ElasticConfig>),
+    /// See [`RawSinkConfig::Sentinel`]; validated.
+    Sentinel(Box<sinks::sentinel::SentinelConfig>),
 }
 
 impl SinkConfig {
@@ -231,6 +326,9 @@ impl SinkConfig {
             SinkConfig::File { id, .. } => id,
             SinkConfig::SplunkHec(c) => &c.id,
             SinkConfig::Syslog(c) => &c.id,
+            SinkConfig::Kafka(c) => &c.id,
+            SinkConfig::Elasticsearch(c) => &c.id,
+            SinkConfig::Sentinel(c) => &c.id,
         }
     }
 }
@@ -402,6 +500,45 @@ impl RawConfig {
                     }
                     sources.push(SourceConfig::Graph(g));
                 }
+                RawSourceConfig::Eventhubs(c) => {
+                    let p = format!("sources[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    if let Err(problems) = c.validate() {
+                        errors.extend(
+                            problems
+                                .into_iter()
+                                .filter(|e| e.field != "id")
+                                .map(|e| ConfigError::new(format!("{p}.{}", e.field), e.message)),
+                        );
+                    }
+                    sources.push(SourceConfig::Eventhubs(c));
+                }
+                RawSourceConfig::Syslog(c) => {
+                    let p = format!("sources[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    if let Err(problems) = c.validate() {
+                        errors.extend(
+                            problems
+                                .into_iter()
+                                .filter(|e| e.field != "id")
+                                .map(|e| ConfigError::new(format!("{p}.{}", e.field), e.message)),
+                        );
+                    }
+                    sources.push(SourceConfig::Syslog(c));
+                }
+                RawSourceConfig::Blob(c) => {
+                    let p = format!("sources[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    if let Err(problems) = c.validate() {
+                        errors.extend(
+                            problems
+                                .into_iter()
+                                .filter(|e| e.field != "id")
+                                .map(|e| ConfigError::new(format!("{p}.{}", e.field), e.message)),
+                        );
+                    }
+                    sources.push(SourceConfig::Blob(c));
+                }
             }
         }
         let mut sinks = Vec::new();
@@ -451,8 +588,30 @@ impl RawConfig {
                     sink_errors(&p, c.validate(), &mut errors);
                     sinks.push(SinkConfig::Syslog(c));
                 }
+                RawSinkConfig::Kafka(c) => {
+                    let p = format!("sinks[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    sink_errors(&p, c.validate(), &mut errors);
+                    sinks.push(SinkConfig::Kafka(c));
+                }
+                RawSinkConfig::Elasticsearch(c) => {
+                    let p = format!("sinks[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    sink_errors(&p, c.validate(), &mut errors);
+                    sinks.push(SinkConfig::Elasticsearch(c));
+                }
+                RawSinkConfig::Sentinel(c) => {
+                    let p = format!("sinks[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    sink_errors(&p, c.validate(), &mut errors);
+                    sinks.push(SinkConfig::Sentinel(c));
+                }
             }
         }
+        let coverage = crate::coverage::validate_config(self.coverage, &sources, &mut errors);
+        let integrity = integrity_config(&self.integrity, &mut errors);
+        let legal_holds = legal_holds(&self.archive.legal_hold, &mut errors);
+        let detection = crate::detection::validate(self.detection, self.alerts, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -468,10 +627,98 @@ impl RawConfig {
             compact_below_bytes: self.archive.compact_below_mib.unwrap_or(64) * 1024 * 1024,
             default_retention_days: self.archive.default_retention_days,
             retention,
+            legal_holds,
             sources,
             sinks,
+            coverage,
+            integrity,
+            detection,
         })
     }
+}
+
+/// Validates `[[archive.legal_hold]]`.
+fn legal_holds(
+    raw: &[RawLegalHold],
+    errors: &mut Vec<ConfigError>,
+) -> Vec<store::archive::LegalHold> {
+    let mut out = Vec::new();
+    for (i, h) in raw.iter().enumerate() {
+        let path = format!("archive.legal_hold[{i}]");
+        let mut day = |field: &str, v: &Option<String>| {
+            v.as_deref().and_then(|d| {
+                let parsed = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+                if parsed.is_none() {
+                    errors.push(ConfigError::new(
+                        format!("{path}.{field}"),
+                        format!("{d:?} is not a day (YYYY-MM-DD)"),
+                    ));
+                }
+                parsed
+            })
+        };
+        let (from, to) = (day("from", &h.from), day("to", &h.to));
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            errors.push(ConfigError::new(
+                format!("{path}.to"),
+                format!("{t} is before from {f}"),
+            ));
+        }
+        let categories = h
+            .categories
+            .iter()
+            .enumerate()
+            .filter_map(|(j, c)| category(c, &format!("{path}.categories[{j}]"), errors))
+            .collect();
+        out.push(store::archive::LegalHold {
+            categories,
+            from,
+            to,
+            reason: h.reason.clone(),
+        });
+    }
+    out
+}
+
+/// Validates `[integrity]`; `None` when disabled.
+fn integrity_config(
+    raw: &RawIntegrityConfig,
+    errors: &mut Vec<ConfigError>,
+) -> Option<store::seal::SealConfig> {
+    let defaults = store::seal::SealConfig::default();
+    let interval = match raw
+        .checkpoint_interval
+        .as_deref()
+        .map(humantime::parse_duration)
+    {
+        None => defaults.checkpoint_interval,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            errors.push(ConfigError::new(
+                "integrity.checkpoint_interval",
+                format!("not a duration: {e}"),
+            ));
+            defaults.checkpoint_interval
+        }
+    };
+    let cfg = store::seal::SealConfig {
+        signing_key_file: raw.signing_key_file.clone(),
+        verify_key_file: raw.verify_key_file.clone(),
+        checkpoint_every: raw.checkpoint_every.unwrap_or(defaults.checkpoint_every),
+        checkpoint_interval: interval,
+        publish_file: raw.publish_file.clone(),
+        publish_log: raw.publish_log,
+        ..defaults
+    };
+    if let Err(store::seal::SealError::Config { problems }) = cfg.validate() {
+        for p in problems {
+            let (field, message) = p.split_once(": ").unwrap_or(("", p.as_str()));
+            errors.push(ConfigError::new(format!("integrity.{field}"), message));
+        }
+    }
+    raw.enabled.unwrap_or(true).then_some(cfg)
 }
 
 /// A sink's own validation problems, under its path (its id is checked by `valid_id`).

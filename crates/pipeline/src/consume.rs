@@ -62,8 +62,13 @@ pub(crate) fn archive(log: &Log, archive: &mut Archive) -> Result<ConsumeReport,
 }
 
 /// Feeds one sink from its committed offset to the end of the log, committing after each acknowledged batch.
-/// A failed batch stops the drain with the offset still before it: nothing is skipped.
-pub(crate) fn sink(log: &Log, sink: &mut dyn Sink) -> Result<ConsumeReport, PipelineError> {
+/// A failed batch stops the drain with the offset still before it: nothing is skipped. Records the receiver
+/// rejected as malformed ([`Sink::take_rejected`]) go to `quarantine` before the offset moves past them.
+pub(crate) fn sink(
+    log: &Log,
+    sink: &mut dyn Sink,
+    quarantine: &mut dyn FnMut(Vec<model::Rejected>) -> Result<(), PipelineError>,
+) -> Result<ConsumeReport, PipelineError> {
     let from = log
         .committed(sink.id())
         .unwrap_or(0)
@@ -90,6 +95,10 @@ pub(crate) fn sink(log: &Log, sink: &mut dyn Sink) -> Result<ConsumeReport, Pipe
             id: sink.id().to_owned(),
             source,
         })?;
+        let rejected = sink.take_rejected();
+        if !rejected.is_empty() {
+            quarantine(rejected)?;
+        }
         report.records += records.len() as u64;
         report.to = last + 1;
         log.commit(sink.id(), report.to)?;

@@ -2,11 +2,18 @@
 //! sinks, moves batches from sources into the durable log (acknowledging a source position only after
 //! [`store::hub::Hub::ingest`] returned, i.e. after the batch is on disk), and feeds the log's consumers —
 //! the archive and each sink — from their own committed offsets.
+pub mod blob;
 pub mod collect;
 pub mod config;
 mod consume;
+pub mod coverage;
+pub mod detection;
+pub mod eventhubs;
 mod runtime;
+pub mod silence;
 mod status;
+mod status_file;
+pub mod syslog_source;
 
 pub use config::{Config, ConfigError, RawConfig, SinkConfig, SourceConfig};
 pub use consume::ConsumeReport;

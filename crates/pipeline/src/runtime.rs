@@ -15,6 +15,9 @@ use store::log::{Log, LogConfig};
 /// Pipeline failures, each naming the stage.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// The tamper-evidence chain could not be opened or written.
+    #[error("integrity chain")]
+    Seal(#[from] store::seal::SealError),
     /// The hub (log, dedupe, quarantine) failed.
     #[error(transparent)]
     Hub(#[from] HubError),
@@ -53,14 +56,17 @@ pub enum PipelineError {
     /// The cursor store failed.
     #[error("{0}")]
     Cursor(String),
-    /// A Graph source failed to start or stopped.
+    /// A source (Graph, Event Hubs, Blob, syslog) failed to start or stopped.
     #[error("source {id}: {message}")]
-    Graph {
+    SourceStopped {
         /// Source id.
         id: String,
         /// What failed.
         message: String,
     },
+    /// Detection or the alert store failed (docs/alerts.md).
+    #[error("detection: {0}")]
+    Detection(String),
 }
 
 /// What an import did.
@@ -82,6 +88,10 @@ pub struct Pipeline {
     /// Shared with collectors that deliver batches from async tasks (see [`crate::collect`]).
     hub: Arc<Mutex<Hub>>,
     log: Arc<Log>,
+    /// Seals closed segments and archive files (`None` when `[integrity] enabled = false`).
+    sealer: Option<Arc<store::seal::Sealer>>,
+    /// The detection consumer, loaded on the first `detect()` (see [`crate::detection`]).
+    pub(crate) detector: Mutex<Option<crate::detection::Detector>>,
 }
 
 impl Pipeline {
@@ -98,10 +108,21 @@ impl Pipeline {
         };
         let hub = Hub::open(&config.data_dir, hub_config)?;
         let log = hub.log().clone();
+        let sealer = match &config.integrity {
+            Some(cfg) => {
+                let sealer = store::seal::Sealer::open(&config.data_dir, cfg.clone())?;
+                log.set_seal_hook(sealer.clone());
+                sealer.catch_up_log(log.dir())?;
+                Some(sealer)
+            }
+            None => None,
+        };
         Ok(Pipeline {
             config,
             hub: Arc::new(Mutex::new(hub)),
             log,
+            sealer,
+            detector: Mutex::new(None),
         })
     }
 
@@ -192,6 +213,12 @@ impl Pipeline {
                 }
                 // Pulled continuously by a `Collector` (see `collect`), not run to an end.
                 SourceConfig::Graph(_) => {}
+                // Consumed continuously by the collector too (see `eventhubs`).
+                SourceConfig::Eventhubs(_) => {}
+                // Listens while `entrail run --every` runs (see `syslog_source`); nothing to read to an end.
+                SourceConfig::Syslog(_) => {}
+                // Polled by the collector (see `blob`).
+                SourceConfig::Blob(_) => {}
             }
         }
         Ok(reports)
@@ -205,6 +232,7 @@ impl Pipeline {
             zstd_level: c.zstd_level,
             compact_below_bytes: c.compact_below_bytes,
             default_retention_days: c.default_retention_days,
+            legal_holds: c.legal_holds.clone(),
             retention: c
                 .retention
                 .iter()
@@ -226,12 +254,20 @@ impl Pipeline {
         }
     }
 
-    /// Opens the archive of this data directory.
+    /// The sealer of this data directory, when integrity is enabled.
+    pub fn sealer(&self) -> Option<&Arc<store::seal::Sealer>> {
+        self.sealer.as_ref()
+    }
+
+    /// Opens the archive of this data directory (sealing what it adds and deletes, when integrity is on).
     pub fn open_archive(&self) -> Result<Archive, PipelineError> {
-        Ok(Archive::open(
-            &self.config.data_dir.join("archive"),
-            self.archive_config(),
-        )?)
+        let mut archive =
+            Archive::open(&self.config.data_dir.join("archive"), self.archive_config())?;
+        if let Some(sealer) = &self.sealer {
+            archive.set_seal_hook(sealer.clone());
+            sealer.catch_up_archive(archive.dir(), archive.manifest())?;
+        }
+        Ok(archive)
     }
 
     /// Moves everything in the log past the archive's offset into Parquet, then compacts where small files
@@ -243,6 +279,9 @@ impl Pipeline {
             archive.compact()?;
         }
         archive.apply_retention(chrono::Utc::now())?;
+        if let Some(sealer) = &self.sealer {
+            sealer.checkpoint()?;
+        }
         Ok(report)
     }
 
@@ -254,7 +293,17 @@ impl Pipeline {
         let mut first_error = None;
         for s in self.config.sinks.clone() {
             let id = s.id().to_owned();
-            let result = build_sink(s).and_then(|mut sink| consume::sink(&self.log, sink.as_mut()));
+            let hub = &self.hub;
+            let mut quarantine = |rejected: Vec<model::Rejected>| -> Result<(), PipelineError> {
+                hub.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .quarantine()
+                    .add(rejected)
+                    .map_err(|e| PipelineError::Hub(e.into()))?;
+                Ok(())
+            };
+            let result = build_sink(s)
+                .and_then(|mut sink| consume::sink(&self.log, sink.as_mut(), &mut quarantine));
             match result {
                 Ok(report) => reports.push((id, report)),
                 Err(e) => {
@@ -276,6 +325,12 @@ impl Pipeline {
         let mut min = log.committed(consume::ARCHIVE_CONSUMER).unwrap_or(0);
         for s in &self.config.sinks {
             min = min.min(log.committed(s.id()).unwrap_or(0));
+        }
+        if self.config.detection.enabled {
+            min = min.min(
+                log.committed(crate::detection::DETECT_CONSUMER)
+                    .unwrap_or(0),
+            );
         }
         Ok(log.truncate_before(min)?)
     }
@@ -321,5 +376,10 @@ fn build_sink(config: SinkConfig) -> Result<Box<dyn Sink>, PipelineError> {
         })),
         SinkConfig::SplunkHec(c) => Box::new(sinks::splunk::SplunkHecSink::new(*c).map_err(err)?),
         SinkConfig::Syslog(c) => Box::new(sinks::syslog::SyslogSink::new(*c).map_err(err)?),
+        SinkConfig::Kafka(c) => Box::new(sinks::kafka::KafkaSink::new(*c).map_err(err)?),
+        SinkConfig::Elasticsearch(c) => {
+            Box::new(sinks::elastic::ElasticSink::new(*c).map_err(err)?)
+        }
+        SinkConfig::Sentinel(c) => Box::new(sinks::sentinel::SentinelSink::new(*c).map_err(err)?),
     })
 }

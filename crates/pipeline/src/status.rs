@@ -59,6 +59,15 @@ pub struct Status {
     /// API sources (Graph): per category cursor, lag, counts and last error, as the collector last
     /// saved them (`sources-status.json`); empty when none ran.
     pub sources: Vec<SourceStatus>,
+    /// Event Hubs sources: per partition committed offset, high watermark and lag, as the collector last
+    /// saved them (`eventhubs-status.json`); empty when none ran.
+    pub eventhubs: Vec<sources::eventhubs::EventHubsStatus>,
+    /// Blob sources: per container the oldest open hour, open blobs, bytes and records read, as the
+    /// collector last saved them (`blob-status.json`); empty when none ran.
+    pub blob: Vec<sources::blob::BlobStatus>,
+    /// Syslog sources: listeners and message, truncation, quarantine and UDP drop counts, as the collector
+    /// last saved them (`syslog-status.json`); empty when none ran.
+    pub syslog: Vec<sources::syslog::SyslogStatus>,
 }
 
 /// One API source's last saved accounting.
@@ -196,6 +205,9 @@ impl Pipeline {
             quarantine_open: q.open_count(),
             quarantine_total: q.entries().len(),
             sources: load_sources(&self.config().data_dir),
+            eventhubs: crate::eventhubs::load_status(&self.config().data_dir),
+            blob: crate::blob::load_status(&self.config().data_dir),
+            syslog: crate::syslog_source::load_status(&self.config().data_dir),
         })
     }
 }

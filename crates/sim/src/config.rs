@@ -23,11 +23,15 @@ pub struct TenantConfig {
     /// Fraction of records with an id (0..=1) that are re-published later with the same id and enriched
     /// content (MFA details, risk levels, state changes).
     pub republish_rate: f64,
+    /// Inject the labelled attack scenarios of [`crate::attacks`] (one per built-in analytic) into the
+    /// benign stream; their labels go to [`crate::GroundTruth::attacks`].
+    #[serde(default)]
+    pub attacks: bool,
 }
 
 impl Default for TenantConfig {
     /// 500 users, one week from Monday 2024-03-04 00:00 UTC, normal volume, quirks on, 0.5 % exact duplicates,
-    /// 3 % republications.
+    /// 3 % republications, no attacks.
     fn default() -> Self {
         TenantConfig {
             seed: 42,
@@ -41,6 +45,7 @@ impl Default for TenantConfig {
             quirks: true,
             duplicate_rate: 0.005,
             republish_rate: 0.03,
+            attacks: false,
         }
     }
 }

@@ -23,11 +23,15 @@ macro_rules! obj {
     }};
 }
 
+pub mod attacks;
+pub mod azurite;
+pub mod blob;
 mod catalog;
 pub mod category;
 mod config;
 pub mod generate;
 pub mod golden;
+pub mod kafka;
 mod rhythm;
 pub mod server;
 pub mod shape;

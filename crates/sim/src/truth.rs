@@ -37,6 +37,9 @@ pub struct CategoryTruth {
 pub struct GroundTruth {
     /// Per category.
     pub categories: BTreeMap<String, CategoryTruth>,
+    /// Labels of the injected attacks ([`crate::attacks`]), empty unless `TenantConfig::attacks`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attacks: Vec<crate::attacks::AttackLabel>,
 }
 
 impl GroundTruth {
@@ -89,6 +92,7 @@ impl GroundTruth {
                     )
                 })
                 .collect(),
+            attacks: self.attacks.clone(),
         }
     }
 

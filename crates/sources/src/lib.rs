@@ -2,8 +2,12 @@
 //! not decode, for the quarantine) tagged with the position to acknowledge once the batch is durable; the
 //! pipeline appends them to the log and only then acknowledges. Sources never normalize records themselves
 //! beyond calling `model::normalize`, and never commit positions.
+pub mod arm;
+pub mod blob;
+pub mod eventhubs;
 pub mod file;
 pub mod graph;
+pub mod syslog;
 
 use model::{Record, Rejected};
 

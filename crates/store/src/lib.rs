@@ -7,3 +7,4 @@ pub mod hub;
 pub mod log;
 pub mod quarantine;
 pub mod query;
+pub mod seal;

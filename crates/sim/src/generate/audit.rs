@@ -29,6 +29,8 @@ enum Actor {
     Admin,
     User,
     App,
+    /// Privileged Identity Management (`MS-PIM`): role assignments in a PIM-governed tenant.
+    Pim,
 }
 
 /// (activityDisplayName, category, loggedByService, operationType, target, actor, id prefix).
@@ -49,7 +51,7 @@ const ACTIVITIES: &[(Activity, u32)] = &[
     (("Delete user", "UserManagement", "Core Directory", "Delete", Target::User, Actor::Admin, "Directory"), 1),
     (("Add member to group", "GroupManagement", "Core Directory", "Assign", Target::Group, Actor::Admin, "Directory"), 10),
     (("Remove member from group", "GroupManagement", "Core Directory", "Unassign", Target::Group, Actor::Admin, "Directory"), 4),
-    (("Add member to role", "RoleManagement", "Core Directory", "Assign", Target::Role, Actor::Admin, "Directory"), 1),
+    (("Add member to role", "RoleManagement", "Core Directory", "Assign", Target::Role, Actor::Pim, "Directory"), 1),
     (("Reset password (self-service)", "UserManagement", "Self-service Password Management", "Update", Target::User, Actor::User, "SSPR"), 4),
     (("User registered security info", "UserManagement", "Authentication Methods", "Add", Target::User, Actor::User, "UserManagement"), 4),
     (("Change user password", "UserManagement", "Core Directory", "Update", Target::User, Actor::User, "Directory"), 2),
@@ -65,7 +67,7 @@ const ACTIVITIES: &[(Activity, u32)] = &[
     (("Update device", "Device", "Core Directory", "Update", Target::Device, Actor::App, "Directory"), 6),
     (("Update StsRefreshTokenValidFrom Timestamp", "UserManagement", "Core Directory", "Update", Target::User, Actor::App, "Directory"), 4),
     (("GroupLifecyclePolicies_Get", "GroupManagement", "Self-service Group Management", "Update", Target::Other, Actor::User, "SSGM"), 2),
-    (("Set federation settings on domain", "DirectoryManagement", "Core Directory", "Set", Target::Domain, Actor::Admin, "Directory"), 1),
+    (("Update domain", "DirectoryManagement", "Core Directory", "Update", Target::Domain, Actor::Admin, "Directory"), 1),
 ];
 
 /// First-party callers that act on the directory: (displayName, appId).
@@ -76,6 +78,9 @@ const SYSTEM_APPS: &[(&str, &str)] = &[
     ("Managed Service Identity", "ef5d5c69-a5df-46bb-acaf-426f161a21a2"),
     ("Microsoft Intune", "0000000a-0000-0000-c000-000000000000"),
 ];
+
+/// The caller of role assignments made through PIM.
+const PIM_APP: (&str, &str) = ("MS-PIM", "01fc33a7-78ba-4d2f-a4b7-768e336e890e");
 
 fn admin<'a>(tenant: &'a Tenant, rng: &mut SmallRng) -> &'a User {
     for _ in 0..64 {
@@ -118,6 +123,11 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Built {
     );
     let subject = ctx.user(rng);
     let initiated_by: Value = match actor {
+        Actor::Pim => {
+            let (app_name, app_id) = PIM_APP;
+            let app = obj! { "appId" => app_id, "displayName" => app_name, "servicePrincipalId" => t.sp_id_for(app_id), "servicePrincipalName" => Value::Null };
+            obj! { "app" => app, "user" => Value::Null }
+        }
         Actor::App => {
             let (app_name, app_id) = *pick(rng, SYSTEM_APPS);
             let app = obj! { "appId" => app_id, "displayName" => app_name, "servicePrincipalId" => t.sp_id_for(app_id), "servicePrincipalName" => Value::Null };
@@ -290,9 +300,9 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Built {
             &t.federated_domain,
             "Domain",
             vec![prop(
-                "IssuerUri",
-                None,
-                Some(format!("http://{}/adfs/services/trust", t.federated_domain)),
+                "PasswordNotificationWindowInDays",
+                Some("14".to_owned()),
+                Some("30".to_owned()),
             )],
         )],
         Target::Other => vec![target(
@@ -323,7 +333,7 @@ pub(crate) fn build(ctx: &Ctx<'_>) -> Built {
         "loggedByService" => service,
         "operationType" => op_type,
         "initiatedBy" => initiated_by,
-        "userAgent" => if actor == Actor::App { None } else { Some(user_agent) },
+        "userAgent" => if matches!(actor, Actor::App | Actor::Pim) { None } else { Some(user_agent) },
         "targetResources" => targets,
         "additionalDetails" => details,
     };

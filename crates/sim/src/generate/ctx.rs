@@ -98,7 +98,8 @@ pub(crate) struct Origin {
     pub(crate) hostile: bool,
 }
 
-/// The network origin of a user's activity: office, home, phone, travel or (rarely, `hostile_p`) an attacker.
+/// The network origin of a user's activity: office, home, phone, another network around home or (rarely,
+/// `hostile_p`) an attacker.
 pub(crate) fn origin(rng: &mut SmallRng, tenant: &Tenant, user: &User, hostile_p: f64) -> Origin {
     let home = &CITIES[user.home_city];
     if rng.random_bool(hostile_p) {
@@ -127,15 +128,18 @@ pub(crate) fn origin(rng: &mut SmallRng, tenant: &Tenant, user: &User, hostile_p
             hostile: false,
         },
         _ => {
-            let city = pick(rng, CITIES);
-            let [a, b] = city.ip_prefix;
+            // Another network around home (café, hotel, a friend's Wi-Fi). The city drawn is not used: a
+            // user does not teleport between continents from one sign-in to the next (that made every
+            // benign week full of impossible travel); the draw stays so other records keep their values.
+            let _ = pick(rng, CITIES);
+            let [a, b] = home.ip_prefix;
             Origin {
                 ip: format!(
                     "{a}.{b}.{}.{}",
                     rng.random_range(0..=255u8),
                     rng.random_range(1..=254u8)
                 ),
-                city,
+                city: home,
                 hostile: false,
             }
         }

@@ -92,6 +92,9 @@ pub struct Generator<'a> {
     delayed: BinaryHeap<Reverse<Delayed>>,
     order: u64,
     truth: Option<GroundTruth>,
+    /// Attack records still to merge in (`TenantConfig::attacks`), and their labels.
+    attacks: crate::attacks::Injector,
+    attack_labels: Vec<crate::attacks::AttackLabel>,
 }
 
 impl<'a> Generator<'a> {
@@ -110,8 +113,16 @@ impl<'a> Generator<'a> {
             delayed: BinaryHeap::new(),
             order: 0,
             truth: Some(GroundTruth::default()),
+            attacks: crate::attacks::Injector::default(),
+            attack_labels: Vec::new(),
         };
         g.plans = streams::plan(tenant, cfg, &g.emit);
+        if cfg.attacks {
+            let (events, labels) = crate::attacks::inject(tenant, cfg);
+            g.attacks = crate::attacks::Injector::new(events);
+            g.attack_labels = labels;
+            g = g.with_truth(true);
+        }
         g
     }
 
@@ -140,7 +151,10 @@ impl<'a> Generator<'a> {
 
     /// Turns ground-truth collection on or off (off saves memory in benchmarks).
     pub fn with_truth(mut self, on: bool) -> Generator<'a> {
-        self.truth = on.then(GroundTruth::default);
+        self.truth = on.then(|| GroundTruth {
+            attacks: self.attack_labels.clone(),
+            ..GroundTruth::default()
+        });
         self
     }
 
@@ -348,6 +362,29 @@ impl Iterator for Generator<'_> {
     type Item = SimEvent;
 
     fn next(&mut self) -> Option<SimEvent> {
+        if self.attacks.is_idle() {
+            return self.next_benign();
+        }
+        loop {
+            let mut attacks = std::mem::take(&mut self.attacks);
+            let next = attacks.next(|| self.next_benign());
+            self.attacks = attacks;
+            let (ev, injected) = next?;
+            if !injected {
+                return Some(ev);
+            }
+            if ev.category_enum().is_some_and(|c| self.emit.contains(&c)) {
+                if let Some(truth) = self.truth.as_mut() {
+                    truth.record(&ev);
+                }
+                return Some(ev);
+            }
+        }
+    }
+}
+
+impl Generator<'_> {
+    fn next_benign(&mut self) -> Option<SimEvent> {
         loop {
             while self.pos >= self.pending.len() && self.minute < self.total_minutes {
                 self.fill_minute();

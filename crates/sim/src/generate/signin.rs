@@ -77,13 +77,19 @@ fn user_sign_in(ctx: &Ctx<'_>, kind: Kind) -> Built {
             "User account is disabled. The account has been disabled by an administrator.",
         )
     } else if o.hostile {
+        // Background attacks fail: a wrong password, or the right one blocked by the sign-in risk policy.
+        // (Successful attacker sign-ins are compromises: the labelled scenarios of `crate::attacks`
+        // inject those; a benign week with dozens of them made every week an incident.)
         if rng.random_bool(0.85) {
             (
                 50126,
                 "Error validating credentials due to invalid username or password.",
             )
         } else {
-            (0, "")
+            (
+                53003,
+                "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+            )
         }
     } else {
         let fail_p = match kind {

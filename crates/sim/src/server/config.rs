@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub clock: ClockConfig,
     /// Categories to serve; `None` = every category Graph serves ([`super::GRAPH_CATEGORIES`]).
     pub categories: Option<Vec<Category>>,
+    /// Azure Resource Manager: diagnostic settings state.
+    pub arm: super::ArmConfig,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +81,7 @@ impl Default for ServerConfig {
             faults: Faults::default(),
             clock: ClockConfig::default(),
             categories: None,
+            arm: super::ArmConfig::default(),
         }
     }
 }

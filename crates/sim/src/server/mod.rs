@@ -8,6 +8,7 @@
 //! | `POST /{tenant}/oauth2/v2.0/token` | client credentials: secret or certificate assertion (wire-formats §4) |
 //! | `GET /metadata/identity/oauth2/token` | IMDS managed identity (`Metadata: true`, strings throughout) |
 //! | `GET /v1.0/…`, `GET /beta/…` | Graph list endpoints (see `endpoints.rs`), `$filter` `$top` `$orderby` `$skiptoken` |
+//! | `/providers/microsoft.aadiam/…`, `/subscriptions/…` | Azure Resource Manager: diagnostic settings (see `arm.rs`) |
 //! | `GET /_sim/truth`, `GET /_sim/stats` | [`GraphTruth`] and [`ServerStats`] as JSON |
 //! | `GET/POST /_sim/clock` | read / drive the clock: `{"set":"…"}`, `{"advance_secs":n}`, `{"speed":x}`, `{"freeze":true}`, `{"resume":true}` |
 //!
@@ -15,6 +16,8 @@
 //! were received (plus any late-arrival delay); a republication replaces the earlier version from then on; an
 //! exact duplicate is a second identical entry. Throttling runs on real time (limits are per real second).
 
+mod arm;
+mod arm_validate;
 mod auth;
 mod clock;
 mod config;
@@ -42,7 +45,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
 use serde_json::json;
@@ -51,6 +54,11 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tower_service::Service;
 
+pub use arm::{
+    ArmConfig, ArmScenario, ENTRA_CATEGORIES, MISSING_IN_SCENARIO, P2_ONLY_CATEGORIES,
+    REQUIRED_AND_RECOMMENDED, SIM_EVENT_HUB_RULE_ID, SIM_KEY_VAULT_ID, SIM_STORAGE_ACCOUNT_ID,
+    SIM_SUBSCRIPTION_ID, SIM_WORKSPACE_ID,
+};
 pub use clock::SimClock;
 pub use config::{
     ALL_READ_PERMISSIONS, AppConfig, ClockConfig, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
@@ -111,6 +119,7 @@ pub(crate) struct App {
     certs: HashMap<String, Result<CertKey, String>>,
     request_seq: AtomicU64,
     skip_key: u64,
+    arm: arm::Arm,
 }
 
 impl App {
@@ -213,6 +222,9 @@ impl SimServer {
             certs,
             request_seq: AtomicU64::new(1),
             skip_key: crate::util::mix2(config.tenant.seed, 0x5C1F),
+            arm: arm::Arm {
+                state: Mutex::new(arm::ArmState::new(&config.arm)),
+            },
             cfg: config,
         });
         let (stop, stop_rx) = watch::channel(false);
@@ -246,6 +258,21 @@ impl SimServer {
     /// Everything made visible up to sim-now.
     pub fn truth(&self) -> GraphTruth {
         truth::compute(&self.app.data, &self.app.served, self.app.clock.now())
+    }
+
+    /// The simulated ARM's state as JSON: `{"entra":{name:properties}, "scopes":{scope:{name:properties}},
+    /// "licensed":[...], "puts":[{"path","body"}]}` (every accepted PUT body as sent).
+    pub fn arm_snapshot(&self) -> serde_json::Value {
+        lock(&self.app.arm.state).snapshot()
+    }
+
+    /// Resets the simulated ARM to a scenario's starting state (for tests that change the tenant mid-way).
+    pub fn arm_reset(&self, scenario: ArmScenario) {
+        let cfg = ArmConfig {
+            scenario,
+            ..self.app.cfg.arm.clone()
+        };
+        *lock(&self.app.arm.state) = arm::ArmState::new(&cfg);
     }
 
     /// Counters so far.
@@ -308,6 +335,9 @@ fn router(app: Arc<App>) -> Router {
         .route("/_sim/clock", get(sim_clock).post(sim_clock_post))
         .route("/v1.0/{*path}", get(graph_v1))
         .route("/beta/{*path}", get(graph_beta))
+        .route("/providers/{*path}", any(arm_request))
+        .route("/subscriptions", any(arm_request))
+        .route("/subscriptions/{*path}", any(arm_request))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .with_state(app)
@@ -318,6 +348,8 @@ fn endpoint_label(path: &str) -> String {
         "token".to_owned()
     } else if path == "/metadata/identity/oauth2/token" {
         "imds".to_owned()
+    } else if path.starts_with("/providers/") || path.starts_with("/subscriptions") {
+        "arm".to_owned()
     } else if path.starts_with("/v1.0/") || path.starts_with("/beta/") || path.starts_with("/_sim/")
     {
         path.trim_matches('/').to_owned()
@@ -394,6 +426,27 @@ async fn graph_request(app: Arc<App>, version: Version, req: Request) -> Respons
     let query = req.uri().query().unwrap_or("").to_owned();
     let conn = req.extensions().get::<ConnCtl>().cloned();
     graph::serve(&app, version, &path, req.headers(), &query, conn).await
+}
+
+async fn arm_request(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body: Bytes = match axum::body::to_bytes(body, 4 << 20).await {
+        Ok(b) => b,
+        Err(_) => {
+            return json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &json!({"error": {"code": "RequestEntityTooLarge", "message": "The request content is too large."}}),
+            );
+        }
+    };
+    arm::serve(
+        &app,
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query().unwrap_or(""),
+        &parts.headers,
+        &body,
+    )
 }
 
 async fn not_found(State(app): State<Arc<App>>) -> Response {

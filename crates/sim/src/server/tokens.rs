@@ -105,6 +105,16 @@ impl Tokens {
         headers: &HeaderMap,
         now: Instant,
     ) -> Result<Caller, AuthFail> {
+        self.authenticate_for(headers, now, Audience::Graph)
+    }
+
+    /// Checks the `Authorization: Bearer` header for a request to `audience` (Graph or ARM).
+    pub(crate) fn authenticate_for(
+        &self,
+        headers: &HeaderMap,
+        now: Instant,
+        audience: Audience,
+    ) -> Result<Caller, AuthFail> {
         let value = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -125,7 +135,7 @@ impl Tokens {
         if now >= info.expires {
             return Err(AuthFail::Expired);
         }
-        if info.audience != Audience::Graph {
+        if info.audience != audience {
             return Err(AuthFail::WrongAudience);
         }
         Ok(Caller {

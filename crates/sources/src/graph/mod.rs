@@ -17,9 +17,9 @@
 //! (tokens), `client` (HTTP), `scheduler` (pacing), `stream` (one range, page by page), `tail` (windows and
 //! cursors), `backfill` (slices), `status` (accounting), `handoff` (what the pipeline implements), `clock`.
 mod assertion;
-mod auth;
+pub(crate) mod auth;
 mod backfill;
-mod client;
+pub(crate) mod client;
 mod clock;
 mod config;
 pub mod endpoints;
@@ -32,7 +32,10 @@ mod stream;
 mod tail;
 
 pub use auth::{AccessToken, TokenFuture, TokenProvider};
+/// Token flows and HTTP helpers shared with the ARM client (`crate::arm`), which asks for another scope.
+pub(crate) use auth::{TokenCache, provider as token_provider};
 pub use backfill::{BackfillProgress, BackfillReport, CategoryProgress};
+pub(crate) use client::{http_client, read_body, retry_after};
 pub use clock::{Clock, ServerDateClock, SystemClock};
 pub use config::{ClockKind, ConfigError, GraphAuth, GraphLimits, GraphSourceConfig};
 pub use error::{ErrorKind, GraphError};

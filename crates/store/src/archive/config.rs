@@ -17,6 +17,34 @@ pub struct RetentionPolicy {
     pub legal_hold: bool,
 }
 
+/// A legal hold on a time range: day partitions of the listed categories (every category when empty)
+/// whose day lies in `from..=to` are never deleted by retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHold {
+    /// Categories held; empty holds every category.
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    /// First day held (UTC); `None`: from the beginning.
+    #[serde(default)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day held (UTC); `None`: until further notice.
+    #[serde(default)]
+    pub to: Option<chrono::NaiveDate>,
+    /// Why (a case number), shown by `entrail retention plan`.
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl LegalHold {
+    /// Whether this hold keeps the partition `day` of `category`.
+    pub fn holds(&self, category: Category, day: chrono::NaiveDate) -> bool {
+        (self.categories.is_empty() || self.categories.contains(&category))
+            && self.from.is_none_or(|f| day >= f)
+            && self.to.is_none_or(|t| day <= t)
+    }
+}
+
 /// How the archive writes, compacts and expires Parquet files. Build with
 /// `ArchiveConfig::default()` and override fields; [`Archive::open`](super::Archive::open)
 /// validates it.
@@ -44,6 +72,8 @@ pub struct ArchiveConfig {
     pub retention: HashMap<Category, RetentionPolicy>,
     /// Retention of categories not in `retention`, in days; `None` (the default) keeps forever.
     pub default_retention_days: Option<u32>,
+    /// Legal holds on time ranges (besides the per-category `legal_hold`).
+    pub legal_holds: Vec<LegalHold>,
 }
 
 impl Default for ArchiveConfig {
@@ -57,6 +87,7 @@ impl Default for ArchiveConfig {
             compact_below_bytes: 64 * 1024 * 1024,
             retention: HashMap::new(),
             default_retention_days: None,
+            legal_holds: Vec::new(),
         }
     }
 }
@@ -102,6 +133,13 @@ impl ArchiveConfig {
             problems.push(format!(
                 "retention.{name}.days: must be at least 1 (or absent to keep forever)"
             ));
+        }
+        for (i, h) in self.legal_holds.iter().enumerate() {
+            if let (Some(from), Some(to)) = (h.from, h.to)
+                && from > to
+            {
+                problems.push(format!("legal_holds[{i}]: from {from} is after to {to}"));
+            }
         }
         if problems.is_empty() {
             Ok(())

@@ -50,7 +50,7 @@ use chrono::NaiveDate;
 use model::{Category, Record};
 
 pub use compact::CompactionReport;
-pub use config::{ArchiveConfig, RetentionPolicy};
+pub use config::{ArchiveConfig, LegalHold, RetentionPolicy};
 pub use error::{ArchiveError, ErrorKind};
 pub use manifest::{DeletedFile, Deletion, DeletionReason, FileEntry, Manifest};
 pub use recovery::RecoveryReport;
@@ -103,6 +103,8 @@ pub struct Archive {
     written_next: u64,
     failed: bool,
     recovery: RecoveryReport,
+    /// Told about every manifest change (tamper evidence, see [`crate::seal`]).
+    seal: Option<std::sync::Arc<dyn crate::seal::SealHook>>,
     /// Held (with its OS lock) for the lifetime of the archive.
     _lock: File,
 }
@@ -148,6 +150,7 @@ impl Archive {
             pending: Vec::new(),
             failed: false,
             recovery,
+            seal: None,
             _lock: lock,
         })
     }
@@ -165,6 +168,12 @@ impl Archive {
     /// The committed manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// Reports every manifest change (files added, files deleted and why) to `hook` (tamper evidence, see
+    /// [`crate::seal`]).
+    pub fn set_seal_hook(&mut self, hook: std::sync::Arc<dyn crate::seal::SealHook>) {
+        self.seal = Some(hook);
     }
 
     /// What [`Archive::open`] cleaned up.
@@ -372,6 +381,9 @@ impl Archive {
         next.updated_us = chrono::Utc::now().timestamp_micros();
         next.files.sort_by(|a, b| a.path.cmp(&b.path));
         next.store(&self.dir)?;
+        if let Some(seal) = &self.seal {
+            seal.manifest_stored(&self.dir, &self.manifest, &next);
+        }
         self.manifest = next;
         Ok(())
     }

@@ -76,6 +76,9 @@ impl Archive {
                 let Some(delete_after) = deletable_at(day, days) else {
                     continue;
                 };
+                let held = policy.legal_hold
+                    || NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                        .is_ok_and(|d| self.cfg.legal_holds.iter().any(|h| h.holds(category, d)));
                 plan.push(PlannedDeletion {
                     table: table.to_owned(),
                     day: day.to_owned(),
@@ -84,8 +87,8 @@ impl Archive {
                     bytes: files.iter().map(|f| f.bytes).sum(),
                     retention_days: days,
                     delete_after,
-                    due: now >= delete_after && !policy.legal_hold,
-                    legal_hold: policy.legal_hold,
+                    due: now >= delete_after && !held,
+                    legal_hold: held,
                 });
             }
         }

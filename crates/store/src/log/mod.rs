@@ -104,6 +104,7 @@ impl Log {
             segments: RwLock::new(recovered.segments),
             durable_end: AtomicU64::new(end),
             fsyncs: AtomicU64::new(0),
+            seal: std::sync::OnceLock::new(),
         });
         let writer_shared = Arc::clone(&shared);
         let active = recovered.active;
@@ -176,6 +177,12 @@ impl Log {
             let removed: Vec<_> = segs.drain(..n).collect();
             (removed, segs.first().map_or(0, |s| s.base))
         };
+        if let Some(seal) = self.shared.seal.get()
+            && !removed.is_empty()
+        {
+            let paths: Vec<_> = removed.iter().map(|s| s.path.clone()).collect();
+            seal.segments_removing(&paths, offset);
+        }
         for seg in &removed {
             fs::remove_file(&seg.path).map_err(|e| LogError::io(&seg.path, e))?;
             let idx = segment::index_path(&self.shared.dir, seg.base);
@@ -189,6 +196,12 @@ impl Log {
             sync_dir(&self.shared.dir).map_err(|e| LogError::io(&self.shared.dir, e))?;
         }
         Ok(start)
+    }
+
+    /// Reports segment closes and trims to `hook` from now on (tamper evidence, see [`crate::seal`]); a
+    /// second call is ignored.
+    pub fn set_seal_hook(&self, hook: Arc<dyn crate::seal::SealHook>) {
+        let _ = self.shared.seal.set(hook);
     }
 
     /// Bytes in retained segment files (sidecars and offsets excluded).

@@ -103,6 +103,8 @@ pub(crate) struct Shared {
     pub(crate) durable_end: AtomicU64,
     /// fdatasync/fsync calls made by the writer.
     pub(crate) fsyncs: AtomicU64,
+    /// Told when a segment is closed or trimmed (tamper evidence, see [`crate::seal`]).
+    pub(crate) seal: std::sync::OnceLock<Arc<dyn crate::seal::SealHook>>,
 }
 
 impl Shared {
@@ -335,6 +337,9 @@ fn roll(shared: &Shared, active: &mut ActiveSegment, base: u64) -> WriteResult {
         &active.index,
     ) {
         tracing::warn!(error = %err, "writing segment index failed; it will be rebuilt on open");
+    }
+    if let Some(seal) = shared.seal.get() {
+        seal.segment_closed(&active.path, active.base, active.count);
     }
     let path = segment::segment_path(&shared.dir, base);
     let file = OpenOptions::new()

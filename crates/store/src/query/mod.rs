@@ -131,6 +131,51 @@ impl QueryEngine {
         &self.ctx
     }
 
+    /// Registers a JSON-lines file kept beside the archive (the alert store's `Alerts.jsonl`,
+    /// docs/alerts.md) as a read-only table with the given columns; a missing or empty file gives
+    /// an empty table.
+    pub async fn register_json_lines(
+        &self,
+        name: &str,
+        path: &Path,
+        columns: &[(&str, model::ColumnType)],
+    ) -> Result<(), QueryError> {
+        use datafusion::arrow::datatypes::{Field, Schema};
+        use datafusion::common::TableReference;
+        let schema = Schema::new(
+            columns
+                .iter()
+                .map(|(n, t)| Field::new(*n, crate::archive::arrow_type(*t), true))
+                .collect::<Vec<_>>(),
+        );
+        let has_rows = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        match path.to_str() {
+            Some(p) if has_rows => {
+                let ext = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(|e| format!(".{e}"))
+                    .unwrap_or_default();
+                let options =
+                    datafusion::datasource::file_format::options::JsonReadOptions::default()
+                        .schema(&schema)
+                        .file_extension(&ext);
+                self.ctx
+                    .register_json(TableReference::bare(name), p, options)
+                    .await?;
+            }
+            _ => {
+                let table = datafusion::datasource::MemTable::try_new(
+                    std::sync::Arc::new(schema),
+                    vec![vec![]],
+                )?;
+                self.ctx
+                    .register_table(TableReference::bare(name), std::sync::Arc::new(table))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs one read-only SQL statement and collects every result batch.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
         Ok(self.plan(sql).await?.collect().await?)
