@@ -490,53 +490,53 @@ impl RawConfig {
                 RawSourceConfig::Graph(g) => {
                     let p = format!("sources[{i}]");
                     valid_id(&g.id, &format!("{p}.id"), &mut ids, &mut errors);
-                    if let Err(problems) = g.validate() {
-                        errors.extend(
-                            problems
-                                .into_iter()
-                                .filter(|e| e.field != "id")
-                                .map(|e| ConfigError::new(format!("{p}.{}", e.field), e.message)),
-                        );
-                    }
+                    let problems = g.validate().err().unwrap_or_default();
+                    nested(
+                        &p,
+                        problems
+                            .into_iter()
+                            .map(|e| (e.field.to_string(), e.message)),
+                        &mut errors,
+                    );
                     sources.push(SourceConfig::Graph(g));
                 }
                 RawSourceConfig::Eventhubs(c) => {
                     let p = format!("sources[{i}]");
                     valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
-                    if let Err(problems) = c.validate() {
-                        errors.extend(
-                            problems
-                                .into_iter()
-                                .filter(|e| e.field != "id")
-                                .map(|e| ConfigError::new(format!("{p}.{}", e.field), e.message)),
-                        );
-                    }
+                    let problems = c.validate().err().unwrap_or_default();
+                    nested(
+                        &p,
+                        problems
+                            .into_iter()
+                            .map(|e| (e.field.to_string(), e.message)),
+                        &mut errors,
+                    );
                     sources.push(SourceConfig::Eventhubs(c));
                 }
                 RawSourceConfig::Syslog(c) => {
                     let p = format!("sources[{i}]");
                     valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
-                    if let Err(problems) = c.validate() {
-                        errors.extend(
-                            problems
-                                .into_iter()
-                                .filter(|e| e.field != "id")
-                                .map(|e| ConfigError::new(format!("{p}.{}", e.field), e.message)),
-                        );
-                    }
+                    let problems = c.validate().err().unwrap_or_default();
+                    nested(
+                        &p,
+                        problems
+                            .into_iter()
+                            .map(|e| (e.field.to_string(), e.message)),
+                        &mut errors,
+                    );
                     sources.push(SourceConfig::Syslog(c));
                 }
                 RawSourceConfig::Blob(c) => {
                     let p = format!("sources[{i}]");
                     valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
-                    if let Err(problems) = c.validate() {
-                        errors.extend(
-                            problems
-                                .into_iter()
-                                .filter(|e| e.field != "id")
-                                .map(|e| ConfigError::new(format!("{p}.{}", e.field), e.message)),
-                        );
-                    }
+                    let problems = c.validate().err().unwrap_or_default();
+                    nested(
+                        &p,
+                        problems
+                            .into_iter()
+                            .map(|e| (e.field.to_string(), e.message)),
+                        &mut errors,
+                    );
                     sources.push(SourceConfig::Blob(c));
                 }
             }
@@ -739,6 +739,20 @@ fn sink_errors(
 
 /// The commented config `entrail init` writes: every key, with its default.
 pub const EXAMPLE_CONFIG: &str = include_str!("example.toml");
+
+/// Adds a component's own validation problems (`(field, message)`) under `prefix`; its `id` is checked by
+/// the caller (unique across sources), so an `id` problem is not reported twice.
+fn nested(
+    prefix: &str,
+    problems: impl Iterator<Item = (String, String)>,
+    errors: &mut Vec<ConfigError>,
+) {
+    errors.extend(
+        problems
+            .filter(|(field, _)| field != "id")
+            .map(|(field, message)| ConfigError::new(format!("{prefix}.{field}"), message)),
+    );
+}
 
 #[cfg(test)]
 mod tests {
