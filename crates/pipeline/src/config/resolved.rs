@@ -1,0 +1,118 @@
+//! The validated configuration the pipeline is built from.
+
+use model::Category;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Log segment size in bytes.
+    pub segment_bytes: u64,
+    /// Group-commit linger.
+    pub commit_delay: Duration,
+    /// Dedupe horizon.
+    pub dedupe_horizon: Duration,
+    /// zstd level.
+    pub zstd_level: i32,
+    /// Rows per row group.
+    pub row_group_rows: usize,
+    /// Compaction threshold in bytes.
+    pub compact_below_bytes: u64,
+    /// Default retention in days.
+    pub default_retention_days: Option<u32>,
+    /// Per-category retention: (days, legal hold).
+    pub retention: BTreeMap<Category, (Option<u32>, bool)>,
+    /// Legal holds on time ranges.
+    pub legal_holds: Vec<store::archive::LegalHold>,
+    /// Sources.
+    pub sources: Vec<SourceConfig>,
+    /// Sinks.
+    pub sinks: Vec<SinkConfig>,
+    /// `entrail coverage` (`None`: neither a `[coverage]` table nor a Graph source to take credentials from).
+    pub coverage: Option<crate::coverage::CoverageConfig>,
+    /// Sealing settings; `None` when `[integrity] enabled = false`.
+    pub integrity: Option<store::seal::SealConfig>,
+    /// Detection and alert destinations (`[detection]`, `[alerts]`).
+    pub detection: crate::detection::DetectionConfig,
+}
+
+/// A validated source.
+#[derive(Debug, Clone)]
+pub enum SourceConfig {
+    /// See [`RawSourceConfig::File`].
+    File {
+        /// Name.
+        id: String,
+        /// Paths or globs.
+        paths: Vec<String>,
+        /// Forced category.
+        category: Option<Category>,
+        /// Forced shape.
+        shape: Option<model::Shape>,
+    },
+    /// See [`RawSourceConfig::Graph`]; validated.
+    Graph(Box<sources::graph::GraphSourceConfig>),
+    /// See [`RawSourceConfig::Eventhubs`]; validated.
+    Eventhubs(Box<sources::eventhubs::EventHubsSourceConfig>),
+    /// See [`RawSourceConfig::Syslog`]; validated.
+    Syslog(Box<sources::syslog::SyslogSourceConfig>),
+    /// See [`RawSourceConfig::Blob`]; validated.
+    Blob(Box<sources::blob::BlobSourceConfig>),
+}
+
+impl SourceConfig {
+    /// The source's name.
+    pub fn id(&self) -> &str {
+        match self {
+            SourceConfig::File { id, .. } => id,
+            SourceConfig::Graph(g) => &g.id,
+            SourceConfig::Eventhubs(c) => &c.id,
+            SourceConfig::Syslog(c) => &c.id,
+            SourceConfig::Blob(c) => &c.id,
+        }
+    }
+}
+
+/// A validated sink.
+#[derive(Debug, Clone)]
+pub enum SinkConfig {
+    /// See [`RawSinkConfig::File`].
+    File {
+        /// Name.
+        id: String,
+        /// Output path.
+        path: PathBuf,
+        /// Rotation size in bytes.
+        rotate_bytes: u64,
+        /// Category filter (empty: all).
+        categories: Vec<Category>,
+    },
+    /// See [`RawSinkConfig::SplunkHec`]; validated.
+    SplunkHec(Box<sinks::splunk::SplunkHecConfig>),
+    /// See [`RawSinkConfig::Syslog`]; validated.
+    Syslog(Box<sinks::syslog::SyslogConfig>),
+    /// See [`RawSinkConfig::Kafka`]; validated.
+    Kafka(Box<sinks::kafka::KafkaSinkConfig>),
+    /// See [`RawSinkConfig::Elasticsearch`]; validated.
+    Elasticsearch(Box<sinks::elastic::ElasticConfig>),
+    /// See [`RawSinkConfig::Sentinel`]; validated.
+    Sentinel(Box<sinks::sentinel::SentinelConfig>),
+}
+
+impl SinkConfig {
+    /// The sink's name (its consumer name in the log).
+    pub fn id(&self) -> &str {
+        match self {
+            SinkConfig::File { id, .. } => id,
+            SinkConfig::SplunkHec(c) => &c.id,
+            SinkConfig::Syslog(c) => &c.id,
+            SinkConfig::Kafka(c) => &c.id,
+            SinkConfig::Elasticsearch(c) => &c.id,
+            SinkConfig::Sentinel(c) => &c.id,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Config parsing and validation tests.
+
+use super::*;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[test]
+fn the_example_config_is_valid() {
+    let c = parse(EXAMPLE_CONFIG).unwrap().validate().unwrap();
+    assert_eq!(c.sources.len(), 1);
+    assert_eq!(c.sinks.len(), 1);
+    assert_eq!(c.dedupe_horizon, Duration::from_secs(72 * 3600));
+}
+
+#[test]
+fn the_default_config_is_valid() {
+    assert!(RawConfig::default().validate().is_ok());
+}
+
+#[test]
+fn an_empty_config_has_defaults() {
+    let c = parse("").unwrap().validate().unwrap();
+    assert_eq!(c.data_dir, PathBuf::from("entrail-data"));
+    assert_eq!(c.commit_delay, Duration::from_millis(5));
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = r#"
+        version = 2
+        [log]
+        commit_delay_ms = 900
+        dedupe_horizon = "soon"
+        [archive]
+        zstd_level = 40
+        [archive.retention.NoSuchLogs]
+        days = 3
+        [[sources]]
+        type = "file"
+        id = "a"
+        paths = []
+        shape = "weird"
+        [[sinks]]
+        type = "file"
+        id = "a"
+        path = "out.jsonl"
+        categories = ["SignInLogs", "Bogus"]
+    "#;
+    let errors = parse(text).unwrap().validate().unwrap_err();
+    let paths: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "version",
+            "log.commit_delay_ms",
+            "log.dedupe_horizon",
+            "archive.zstd_level",
+            "archive.retention.NoSuchLogs",
+            "sources[0].paths",
+            "sources[0].shape",
+            "sinks[0].id",
+            "sinks[0].categories[1]"
+        ]
+    );
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_place() {
+    let e = parse("[log]\nsegment_mb = 3\n").unwrap_err();
+    assert!(e.message.contains("segment_mb"), "{e}");
+}
