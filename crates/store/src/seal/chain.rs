@@ -115,6 +115,14 @@ pub(crate) fn root(body: &Body) -> &str {
     }
 }
 
+/// The hash function of a sealed file body (BLAKE3 for bodies without one).
+pub(crate) fn alg(body: &Body) -> super::HashAlg {
+    match body {
+        Body::Segment { alg, .. } | Body::Parquet { alg, .. } => *alg,
+        _ => super::HashAlg::default(),
+    }
+}
+
 /// The open chain, appended to by the [`Sealer`](super::Sealer).
 pub(crate) struct Chain {
     path: PathBuf,

@@ -25,6 +25,8 @@ pub struct SealConfig {
     pub publish_log: bool,
     /// fsync the chain (and published heads) after every append. Default true.
     pub fsync: bool,
+    /// Hash function over file contents (default BLAKE3); recorded in each seal.
+    pub hash: super::HashAlg,
 }
 
 impl Default for SealConfig {
@@ -37,6 +39,7 @@ impl Default for SealConfig {
             publish_file: None,
             publish_log: false,
             fsync: true,
+            hash: super::HashAlg::Blake3,
         }
     }
 }

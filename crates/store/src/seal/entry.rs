@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{SealError, hex};
+use super::{HashAlg, SealError, hex};
 
 /// The `prev` of the first entry: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -18,8 +18,8 @@ pub struct Block {
     pub first: u64,
     /// Offset of the record holding its last byte.
     pub last: u64,
-    /// SHA-256 of the block's bytes, hex.
-    pub sha256: String,
+    /// Digest of the block's bytes (the body's `alg`), hex.
+    pub digest: String,
 }
 
 /// One region of a Parquet file: a row group (from the end of the previous region to the end of its last
@@ -36,8 +36,8 @@ pub struct Region {
     /// group even when the file is rewritten around it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_times: Option<(i64, i64)>,
-    /// SHA-256 of the bytes, hex.
-    pub sha256: String,
+    /// Digest of the bytes (the body's `alg`), hex.
+    pub digest: String,
 }
 
 /// What an entry seals.
@@ -48,9 +48,11 @@ pub enum Body {
     Segment {
         /// Path relative to the data directory (`log/<20 digits>.seg`).
         path: String,
+        /// Hash function of `blocks` and `root`.
+        alg: HashAlg,
         /// Size in bytes.
         bytes: u64,
-        /// SHA-256 over the block digests, hex.
+        /// Hash (`alg`) over the block digests, hex.
         root: String,
         /// Offset of its first entry.
         base: u64,
@@ -63,9 +65,11 @@ pub enum Body {
     Parquet {
         /// Path relative to the data directory (`archive/<Table>/day=<day>/part-<a>-<b>.parquet`).
         path: String,
+        /// Hash function of `row_groups`, `footer` and `root`.
+        alg: HashAlg,
         /// Size in bytes.
         bytes: u64,
-        /// SHA-256 over the region digests, hex.
+        /// Hash (`alg`) over the region digests, hex.
         root: String,
         /// Rows in the file.
         rows: u64,

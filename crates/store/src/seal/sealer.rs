@@ -16,6 +16,7 @@ pub struct Sealer {
     data_dir: PathBuf,
     chain: Mutex<Chain>,
     failures: AtomicU64,
+    hash: super::HashAlg,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -36,11 +37,13 @@ struct Removal {
 impl Sealer {
     /// Opens the chain of `data_dir` (creating `seal/`), loading the signing key if configured.
     pub fn open(data_dir: &Path, cfg: SealConfig) -> Result<Arc<Sealer>, SealError> {
+        let hash = cfg.hash;
         let chain = Chain::open(data_dir, cfg)?;
         Ok(Arc::new(Sealer {
             data_dir: data_dir.to_owned(),
             chain: Mutex::new(chain),
             failures: AtomicU64::new(0),
+            hash,
         }))
     }
 
@@ -65,7 +68,7 @@ impl Sealer {
         if self.chain().state.live.contains_key(&rel) {
             return Ok(());
         }
-        let body = hash_segment(path, rel, base, entries)?;
+        let body = hash_segment(path, rel, base, entries, self.hash)?;
         let mut chain = self.chain();
         chain.append(vec![body])?;
         chain.maybe_checkpoint(false)
@@ -139,6 +142,7 @@ impl Sealer {
                 rel,
                 f.min_event_time_us,
                 f.max_event_time_us,
+                self.hash,
             )?);
         }
         let mut chain = self.chain();

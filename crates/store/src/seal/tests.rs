@@ -57,7 +57,7 @@ fn blocks_name_the_records_holding_their_first_and_last_byte() {
     let path = dir.path().join("log/00000000000000000000.seg");
     let entries = (3 << 20) / (PAYLOAD as u64 + 8);
     let Body::Segment { blocks, bytes, .. } =
-        hash_segment(&path, "log/x.seg".into(), 0, entries).unwrap()
+        hash_segment(&path, "log/x.seg".into(), 0, entries, HashAlg::Blake3).unwrap()
     else {
         panic!("not a segment body")
     };
@@ -187,4 +187,42 @@ fn config_validation_reports_every_problem() {
         load_signing_key(Path::new("/nonexistent/key.pem")).map_err(|e| e.kind()),
         Err(ErrorKind::Transient)
     ));
+}
+
+#[test]
+#[allow(clippy::disallowed_methods)] // test files are small
+fn both_hash_functions_seal_and_verify_and_find_an_edited_block() {
+    for alg in [HashAlg::Blake3, HashAlg::Sha256] {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Sealer::open(
+            dir.path(),
+            SealConfig {
+                fsync: false,
+                hash: alg,
+                ..SealConfig::default()
+            },
+        )
+        .unwrap();
+        let log = log_with_segments(dir.path(), Some(s.clone()));
+        drop(log);
+        let chain = fs::read_to_string(dir.path().join(CHAIN_FILE)).unwrap();
+        assert!(
+            chain.contains(&format!("\"alg\":\"{}\"", alg.name())),
+            "{alg:?}: {chain}"
+        );
+        assert_eq!(verify(&opts(dir.path(), None)).unwrap().findings, vec![]);
+        // The two functions give different digests of the same segment.
+        let seg = dir.path().join("log/00000000000000000000.seg");
+        let root_of = |a| match hash_segment(&seg, "s".into(), 0, 1, a).unwrap() {
+            Body::Segment { root, .. } => root,
+            _ => unreachable!(),
+        };
+        assert_ne!(root_of(HashAlg::Blake3), root_of(HashAlg::Sha256));
+        let mut bytes = fs::read(&seg).unwrap();
+        bytes[(1 << 20) + 5] ^= 1;
+        fs::write(&seg, bytes).unwrap();
+        let findings = verify(&opts(dir.path(), None)).unwrap().findings;
+        assert_eq!(findings.len(), 1, "{alg:?}: {findings:?}");
+        assert!(findings[0].location.contains("block 1"), "{findings:?}");
+    }
 }
