@@ -87,7 +87,9 @@ impl QueryEngine {
         let manifest = Manifest::load(&dir)
             .map_err(archive_error)?
             .unwrap_or_default();
-        let mut config = SessionConfig::new().with_information_schema(true);
+        // `DATAFUSION_*` environment variables tune the engine (docs/query.md), e.g.
+        // `DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=true`.
+        let mut config = SessionConfig::from_env()?.with_information_schema(true);
         if let Some(n) = options.target_partitions {
             config = config.with_target_partitions(n.max(1));
         }
