@@ -324,6 +324,9 @@ pub fn hash_parquet(
 
 /// The file's length and the digest (with `alg`) of each `(start, len)` range; `None` for a range the file
 /// does not hold entirely. Ranges in ascending order read the file once.
+///
+/// A second thread reads ahead (two 1 MiB buffers in flight) while this one hashes, so a cold file is
+/// read at disk speed instead of waiting for each block to be hashed before the next read is issued.
 pub(crate) fn digest_ranges(
     path: &Path,
     ranges: &[(u64, u64)],
@@ -331,6 +334,86 @@ pub(crate) fn digest_ranges(
 ) -> Result<(u64, Vec<Option<Digest32>>), SealError> {
     let mut file = File::open(path).map_err(|e| SealError::io(path, e))?;
     let file_len = file.metadata().map_err(|e| SealError::io(path, e))?.len();
+    let total: u64 = ranges.iter().map(|r| r.1).sum();
+    if total <= 2 * BLOCK_BYTES {
+        return digest_ranges_serial(path, file, file_len, ranges, alg);
+    }
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(2);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    for _ in 0..3 {
+        let _ = empty_tx.send(vec![0u8; BLOCK_BYTES as usize]);
+    }
+    // Everything is moved in, so that an early error return drops this side's channel ends and the
+    // reader stops instead of blocking the scope's join.
+    std::thread::scope(move |scope| {
+        // The reader sends, per range the file holds entirely, its bytes in blocks of at most 1 MiB.
+        scope.spawn(move || {
+            let mut pos = 0u64;
+            for &(start, len) in ranges {
+                if start.saturating_add(len) > file_len {
+                    continue;
+                }
+                if start != pos
+                    && let Err(e) = file.seek(SeekFrom::Start(start))
+                {
+                    let _ = full_tx.send(Err(e));
+                    return;
+                }
+                let mut left = len;
+                while left > 0 {
+                    let Ok(mut buf) = empty_rx.recv() else { return };
+                    let want = usize::try_from(left.min(BLOCK_BYTES)).unwrap_or(buf.len());
+                    buf.resize(want, 0);
+                    match read_full(&mut file, &mut buf) {
+                        Ok(n) if n == want => {}
+                        Ok(_) => {
+                            let _ = full_tx.send(Err(io::ErrorKind::UnexpectedEof.into()));
+                            return;
+                        }
+                        Err(e) => {
+                            let _ = full_tx.send(Err(e));
+                            return;
+                        }
+                    }
+                    left -= want as u64;
+                    if full_tx.send(Ok(buf)).is_err() {
+                        return;
+                    }
+                }
+                pos = start + len;
+            }
+        });
+        let mut out = Vec::with_capacity(ranges.len());
+        for &(start, len) in ranges {
+            if start.saturating_add(len) > file_len {
+                out.push(None);
+                continue;
+            }
+            let mut h = alg.hasher();
+            let mut left = len;
+            while left > 0 {
+                let buf = full_rx
+                    .recv()
+                    .map_err(|_| SealError::io(path, io::ErrorKind::BrokenPipe.into()))?
+                    .map_err(|e| SealError::io(path, e))?;
+                h.update(&buf);
+                left -= buf.len() as u64;
+                let _ = empty_tx.send(buf);
+            }
+            out.push(Some(h.finalize()));
+        }
+        Ok((file_len, out))
+    })
+}
+
+/// [`digest_ranges`] in one thread, for small files.
+fn digest_ranges_serial(
+    path: &Path,
+    mut file: File,
+    file_len: u64,
+    ranges: &[(u64, u64)],
+    alg: HashAlg,
+) -> Result<(u64, Vec<Option<Digest32>>), SealError> {
     let mut buf = vec![0u8; BLOCK_BYTES as usize];
     let mut out = Vec::with_capacity(ranges.len());
     let mut pos = 0u64;
