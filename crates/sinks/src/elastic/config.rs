@@ -43,6 +43,12 @@ pub enum Encoding {
     EcsRaw,
     /// The canonical record only (Log Analytics column names) plus `@timestamp`.
     Native,
+    /// The record as received (a JSON object; other text under `message`) plus `@timestamp`.
+    Raw,
+    /// The record as an OCSF event (see [`crate::ocsf`]) plus `@timestamp`.
+    Ocsf,
+    /// As `ocsf`, with the record as received in `raw_data`.
+    OcsfRaw,
 }
 
 /// Elasticsearch / OpenSearch `_bulk` sink settings.
@@ -68,7 +74,7 @@ pub struct ElasticConfig {
     /// Namespace of data stream names.
     #[serde(default = "default_namespace")]
     pub namespace: String,
-    /// Document encoding (`ecs`, `ecs_raw`, `native`).
+    /// Document encoding (`ecs`, `ecs_raw`, `native`, `raw`, `ocsf`, `ocsf_raw`).
     #[serde(default)]
     pub encoding: Encoding,
     /// Basic auth user (with `password`).

@@ -1,8 +1,9 @@
 //! Encoding records into `_bulk` items: the target (daily index or data stream), a deterministic `_id`, the
-//! `create` action line and the document line (ECS, ECS + original, or native).
+//! `create` action line and the document line (ECS, ECS + original, native, raw or OCSF).
 
 use super::config::{ElasticConfig, Encoding, IndexMode};
 use super::ecs;
+use crate::ocsf::RecordEncoding;
 use model::Record;
 use serde_json::{Map, Value};
 
@@ -52,6 +53,17 @@ pub fn document(config: &ElasticConfig, record: &Record) -> Value {
             _ => Map::new(),
         },
         Encoding::Ecs | Encoding::EcsRaw => ecs::ecs_fields(record, &dataset),
+        Encoding::Raw => match RecordEncoding::Raw.to_json(record) {
+            Value::Object(m) => m,
+            other => Map::from_iter([("message".to_owned(), other)]),
+        },
+        Encoding::Ocsf | Encoding::OcsfRaw => {
+            let with_raw = config.encoding == Encoding::OcsfRaw;
+            match crate::ocsf::to_ocsf(record, with_raw) {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            }
+        }
     };
     doc.insert(
         "@timestamp".into(),
@@ -66,7 +78,7 @@ pub fn document(config: &ElasticConfig, record: &Record) -> Value {
                 event.insert("original".into(), record.raw.clone().into());
             }
         }
-        Encoding::Native => {}
+        Encoding::Native | Encoding::Raw | Encoding::Ocsf | Encoding::OcsfRaw => {}
     }
     if config.mode == IndexMode::DataStream {
         doc.insert(

@@ -1,5 +1,6 @@
 //! The file sink runtime.
 
+use crate::ocsf::RecordEncoding;
 use crate::{Sink, SinkError};
 use model::{Category, Record};
 use std::fs::{File, OpenOptions};
@@ -23,6 +24,7 @@ pub struct FileSinkConfig {
 #[derive(Debug)]
 pub struct FileSink {
     config: FileSinkConfig,
+    encoding: RecordEncoding,
     file: Option<File>,
     size: u64,
 }
@@ -32,9 +34,17 @@ impl FileSink {
     pub fn new(config: FileSinkConfig) -> FileSink {
         FileSink {
             config,
+            encoding: RecordEncoding::Native,
             file: None,
             size: 0,
         }
+    }
+
+    /// Writes each line in `encoding` (default: the canonical record, [`RecordEncoding::Native`]).
+    #[must_use]
+    pub fn with_encoding(mut self, encoding: RecordEncoding) -> FileSink {
+        self.encoding = encoding;
+        self
     }
 
     fn io(&self, source: std::io::Error) -> SinkError {
@@ -98,7 +108,9 @@ impl Sink for FileSink {
         }
         let mut buf = Vec::with_capacity(batch.len() * 1024);
         for r in batch.iter().filter(|r| self.accepts(r.category)) {
-            serde_json::to_writer(&mut buf, &r.to_json()).map_err(|e| self.io(e.into()))?;
+            self.encoding
+                .write_json(r, &mut buf)
+                .map_err(|e| self.io(e.into()))?;
             buf.push(b'\n');
         }
         let len = buf.len() as u64;

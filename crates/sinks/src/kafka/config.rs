@@ -32,6 +32,10 @@ pub struct KafkaSinkConfig {
     /// How long `send` waits for every delivery report before failing (transient) and resending the batch.
     #[serde(default = "default_delivery_timeout", deserialize_with = "duration")]
     pub delivery_timeout: Duration,
+    /// The message value: `native` (canonical record, default), `raw` (as received), `ocsf` or `ocsf_raw`
+    /// (see [`crate::ocsf`]).
+    #[serde(default)]
+    pub encoding: crate::ocsf::RecordEncoding,
 }
 
 /// How the sink authenticates (`type = "connection_string"`, ...).
@@ -98,6 +102,7 @@ impl KafkaSinkConfig {
             compression: default_compression(),
             max_message_bytes: default_max_message_bytes(),
             delivery_timeout: default_delivery_timeout(),
+            encoding: crate::ocsf::RecordEncoding::Native,
         }
     }
 

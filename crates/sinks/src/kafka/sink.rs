@@ -143,9 +143,11 @@ impl Sink for KafkaSink {
         self.rejected.clear();
         let mut rejected = Vec::new();
         for r in batch.iter().filter(|r| self.accepts(r.category)) {
-            let payload = serde_json::to_vec(&r.to_json()).map_err(|e| SinkError::Protocol {
-                target: self.config.bootstrap_servers.clone(),
-                message: format!("encoding a record: {e}"),
+            let payload = serde_json::to_vec(&self.config.encoding.to_json(r)).map_err(|e| {
+                SinkError::Protocol {
+                    target: self.config.bootstrap_servers.clone(),
+                    message: format!("encoding a record: {e}"),
+                }
             })?;
             // Leave room for the key and the record headers.
             if payload.len() + r.key.len() + 512 > self.config.max_message_bytes {

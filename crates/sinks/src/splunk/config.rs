@@ -61,6 +61,10 @@ pub struct SplunkHecConfig {
     /// PEM file of extra CA certificates to trust (a private Splunk CA).
     #[serde(default)]
     pub tls_ca_file: Option<PathBuf>,
+    /// The `event` of each HEC event: `native` (canonical record, default), `raw` (as received), `ocsf` or
+    /// `ocsf_raw` (see [`crate::ocsf`]).
+    #[serde(default)]
+    pub encoding: crate::ocsf::RecordEncoding,
 }
 
 const fn default_true() -> bool {
@@ -99,6 +103,7 @@ impl SplunkHecConfig {
             ack_poll_interval: default_ack_poll_interval(),
             request_timeout: default_request_timeout(),
             tls_ca_file: None,
+            encoding: crate::ocsf::RecordEncoding::Native,
         }
     }
 

@@ -15,7 +15,7 @@ mod config;
 mod sink;
 
 pub use config::SplunkHecConfig;
-pub use sink::{SplunkHecSink, default_sourcetype, encode_event};
+pub use sink::{SplunkHecSink, default_sourcetype, encode_event, encode_event_as};
 
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@
 
 use super::client::HecClient;
 use super::config::SplunkHecConfig;
+use crate::ocsf::RecordEncoding;
 use crate::{Sink, SinkError};
 use model::{Category, Family, Record};
 use std::collections::BTreeMap;
@@ -45,6 +46,27 @@ pub fn encode_event(
     sourcetype: &str,
     index: Option<&str>,
 ) -> serde_json::Result<()> {
+    encode_event_as(
+        out,
+        record,
+        RecordEncoding::Native,
+        host,
+        source,
+        sourcetype,
+        index,
+    )
+}
+
+/// As [`encode_event`], with the `event` in `encoding` (canonical record, raw, OCSF).
+pub fn encode_event_as(
+    out: &mut Vec<u8>,
+    record: &Record,
+    encoding: RecordEncoding,
+    host: &str,
+    source: &str,
+    sourcetype: &str,
+    index: Option<&str>,
+) -> serde_json::Result<()> {
     let t = record.event_time;
     // Written by hand: an f64 would lose the last microsecond digits of a 2020s timestamp.
     let sign = if t < 0 { "-" } else { "" };
@@ -60,7 +82,7 @@ pub fn encode_event(
         serde_json::to_writer(&mut *out, index)?;
     }
     out.extend_from_slice(b",\"event\":");
-    serde_json::to_writer(&mut *out, &record.to_json())?;
+    encoding.write_json(record, out)?;
     out.push(b'}');
     Ok(())
 }
@@ -132,9 +154,10 @@ impl SplunkHecSink {
                 .sourcetypes
                 .get(&r.category)
                 .map_or_else(|| default_sourcetype(r.category), String::as_str);
-            encode_event(
+            encode_event_as(
                 &mut event,
                 r,
+                self.config.encoding,
                 &self.host,
                 &source,
                 sourcetype,

@@ -22,7 +22,8 @@ pub struct SyslogConfig {
     /// Stream framing for `tcp`/`tls`: `octet_counting` (RFC 6587 3.4.1) or `newline`. Ignored for UDP.
     #[serde(default)]
     pub framing: SyslogFraming,
-    /// Message body: `rfc5424_json` (the canonical record as JSON), `cef` (ArcSight) or `leef` (QRadar 2.0).
+    /// Message body: `rfc5424_json` (the canonical record as JSON), `cef` (ArcSight), `leef` (QRadar 2.0),
+    /// `raw` (the record as received, JSON), `ocsf` or `ocsf_raw` (an OCSF event as JSON).
     #[serde(default)]
     pub encoding: SyslogEncoding,
     /// Syslog facility 0..=23 (default 13, "log audit").
@@ -90,6 +91,12 @@ pub enum SyslogEncoding {
     Cef,
     /// QRadar Log Event Extended Format 2.0 in an RFC 5424 MSG.
     Leef,
+    /// RFC 5424 with the record as received (JSON) in MSG.
+    Raw,
+    /// RFC 5424 with the record as an OCSF event (JSON, see [`crate::ocsf`]) in MSG.
+    Ocsf,
+    /// As `ocsf`, with the record as received in the event's `raw_data`.
+    OcsfRaw,
 }
 
 /// TLS client settings.

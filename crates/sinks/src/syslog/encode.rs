@@ -16,6 +16,7 @@
 use super::config::{SyslogConfig, SyslogEncoding};
 use super::mapping::{self, Mapping};
 use crate::TRUNCATION_MARKER;
+use crate::ocsf::RecordEncoding;
 use crate::util::cut_with_marker;
 use model::Record;
 use model::record::format_micros;
@@ -59,8 +60,7 @@ impl Encoder {
             _ => 6,
         };
         let pri = u16::from(self.facility) * 8 + syslog_sev;
-        let ts = format_micros(record.event_time);
-        let ts = if ts.contains('T') { ts } else { "-".into() };
+        let ts = rfc3339(record.event_time, 6).unwrap_or_else(|| "-".into());
         let msgid = header_token(record.category.table(), 32);
         let header = format!(
             "<{pri}>1 {ts} {} {} - {msgid} - ",
@@ -68,11 +68,20 @@ impl Encoder {
         );
         let budget = self.max.saturating_sub(header.len());
         let body = match self.encoding {
-            SyslogEncoding::Rfc5424Json => json_body(record, budget),
+            SyslogEncoding::Rfc5424Json => json_body(record.to_json(), budget),
+            SyslogEncoding::Raw => json_body(RecordEncoding::Raw.to_json(record), budget),
+            SyslogEncoding::Ocsf => json_body(RecordEncoding::Ocsf.to_json(record), budget),
+            SyslogEncoding::OcsfRaw => json_body(RecordEncoding::OcsfRaw.to_json(record), budget),
             SyslogEncoding::Cef => self.cef_body(record, map, sev, budget),
             SyslogEncoding::Leef => self.leef_body(record, map, sev, budget),
         };
-        cut_with_marker(&(header + &body), self.max)
+        let mut message = header;
+        message.push_str(&body);
+        if message.len() <= self.max {
+            message
+        } else {
+            cut_with_marker(&message, self.max)
+        }
     }
 
     fn cef_body(&self, record: &Record, map: &Mapping, sev: u8, budget: usize) -> String {
@@ -107,7 +116,7 @@ impl Encoder {
                 }
                 out.push_str(&a.key);
                 out.push('=');
-                escape_into(&a.value, out, esc_cef_value);
+                escape_into(&a.value, out, esc_cef_value, '|');
             }
         };
         fit_attrs(head, attrs, budget, render, esc_cef_value)
@@ -151,7 +160,7 @@ impl Encoder {
                 }
                 out.push_str(&a.key);
                 out.push('=');
-                escape_into(&a.value, out, esc);
+                escape_into(&a.value, out, esc, d);
             }
         };
         fit_attrs(head, attrs, budget, render, esc)
@@ -215,28 +224,83 @@ fn fit_attrs(
     out
 }
 
-/// The canonical record as JSON, its longest strings cut until it fits `budget`.
-fn json_body(record: &Record, budget: usize) -> String {
-    let mut json = record.to_json();
-    for _ in 0..64 {
-        let text = json_text(&json);
-        if text.len() <= budget {
-            return text;
-        }
-        let excess = text.len() - budget;
-        let mut leaves = Vec::new();
-        string_leaves(&json, String::new(), &mut leaves);
-        let Some((pointer, len)) = leaves.into_iter().max_by_key(|(_, l)| *l) else {
-            return text;
+/// A JSON body (the canonical record, the record as received, or OCSF), its longest strings cut until it
+/// fits `budget`.
+///
+/// Linear: the escaped length of every string is measured once, one cap is computed so that cutting every
+/// longer string to the cap (marker included) saves enough, the strings are cut in one walk and the JSON
+/// is written once more. Cutting the longest strings to a common cap is the same as cutting the longest
+/// one first, then the next longest, until the body fits.
+fn json_body(mut json: serde_json::Value, budget: usize) -> String {
+    let text = json_text(&json);
+    if text.len() <= budget {
+        return text;
+    }
+    let excess = text.len() - budget;
+    let mut lengths = Vec::new();
+    string_lengths(&json, &mut lengths);
+    let Some(cap) = cut_cap(lengths, excess) else {
+        return text;
+    };
+    cut_strings(&mut json, cap);
+    json_text(&json)
+}
+
+/// The escaped lengths of every string in `v`.
+fn string_lengths(v: &serde_json::Value, out: &mut Vec<usize>) {
+    match v {
+        serde_json::Value::String(s) => out.push(json_escaped_len(s)),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| string_lengths(x, out)),
+        serde_json::Value::Object(m) => m.values().for_each(|x| string_lengths(x, out)),
+        _ => {}
+    }
+}
+
+/// The largest cap (at least the marker's length) such that cutting every string longer than it to it
+/// saves at least `excess` bytes; `None` when even cutting every string to the marker does not.
+fn cut_cap(mut lengths: Vec<usize>, excess: usize) -> Option<usize> {
+    let floor = TRUNCATION_MARKER.len() + 1;
+    lengths.retain(|&l| l > floor);
+    lengths.sort_unstable_by(|a, b| b.cmp(a));
+    let mut sum = 0usize;
+    for k in 0..lengths.len() {
+        sum += lengths[k];
+        let n = k + 1;
+        // Cutting the n longest to `cap` saves sum - n * cap.
+        let Some(cap) = sum.checked_sub(excess).map(|room| room / n) else {
+            continue;
         };
-        if len <= TRUNCATION_MARKER.len() {
-            return text;
-        }
-        if let Some(serde_json::Value::String(s)) = json.pointer_mut(&pointer) {
-            *s = fit_escaped_raw(s, len.saturating_sub(excess), esc_json);
+        let next = lengths.get(n).copied().unwrap_or(0);
+        // A cap below the next length means the next string must be cut too (the cap then grows).
+        if cap >= next && cap >= floor {
+            return Some(cap.min(lengths[k].saturating_sub(1)));
         }
     }
-    json_text(&json)
+    None
+}
+
+/// Cuts every string whose escaped form is longer than `cap` to at most `cap` escaped bytes (marker
+/// included).
+fn cut_strings(v: &mut serde_json::Value, cap: usize) {
+    match v {
+        serde_json::Value::String(s) if json_escaped_len(s) > cap => {
+            *s = fit_escaped_raw(s, cap, esc_json);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| cut_strings(x, cap)),
+        serde_json::Value::Object(m) => m.values_mut().for_each(|x| cut_strings(x, cap)),
+        _ => {}
+    }
+}
+
+/// The length of `s` as [`json_text`] writes it (without the quotes).
+fn json_escaped_len(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if c.is_control() => 6,
+            c => c.len_utf8(),
+        })
+        .sum()
 }
 
 /// Compact JSON with DEL and C1 controls escaped too (serde_json leaves them raw, and syslog receivers
@@ -257,25 +321,6 @@ fn json_text(json: &serde_json::Value) -> String {
     out
 }
 
-/// JSON pointers and escaped lengths of every string in `v`.
-fn string_leaves(v: &serde_json::Value, path: String, out: &mut Vec<(String, usize)>) {
-    match v {
-        serde_json::Value::String(s) => out.push((path, escaped_len(s, esc_json))),
-        serde_json::Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                string_leaves(x, format!("{path}/{i}"), out);
-            }
-        }
-        serde_json::Value::Object(m) => {
-            for (k, x) in m {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                string_leaves(x, format!("{path}/{k}"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// The signature id (`<table>` or `<table>:<value>`) and the name of a record.
 fn signature_and_name(record: &Record, map: &Mapping) -> (String, String) {
     let table = record.category.table();
@@ -289,12 +334,37 @@ fn signature_and_name(record: &Record, map: &Mapping) -> (String, String) {
 
 /// RFC 3339 with milliseconds (`2024-01-02T03:04:05.123Z`), for LEEF `devTime`.
 fn rfc3339_millis(micros: i64) -> String {
-    let full = format_micros(micros);
-    // `...05.123456Z` -> `...05.123Z`
-    match full.len() {
-        27 if full.ends_with('Z') => format!("{}Z", &full[..23]),
-        _ => full,
+    rfc3339(micros, 3).unwrap_or_else(|| format_micros(micros))
+}
+
+/// RFC 3339 UTC with `digits` (3 or 6) fraction digits, written directly (no format-string parsing per
+/// message); `None` outside years 0..=9999.
+pub(crate) fn rfc3339(micros: i64, digits: u32) -> Option<String> {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
     }
+    let (h, m, s) = (sod / 3600, sod / 60 % 60, sod % 60);
+    let mut out = String::with_capacity(32);
+    let _ = write!(out, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.");
+    if digits == 3 {
+        let _ = write!(out, "{:03}Z", frac / 1000);
+    } else {
+        let _ = write!(out, "{frac:06}Z");
+    }
+    Some(out)
 }
 
 /// A printable-ASCII RFC 5424 header token (others become `_`), at most `max` long; `-` when empty.
@@ -366,10 +436,36 @@ fn esc_json(c: char, out: &mut String) {
     }
 }
 
-fn escape_into(s: &str, out: &mut String, esc: impl Fn(char, &mut String)) {
-    for c in s.chars() {
+/// Escapes `s` into `out`: runs of characters no escaper touches are copied as they are, the others (controls,
+/// `\\`, `|`, `=`, `"`, the LEEF delimiter `delim`) go through `esc`. Scans bytes: every character an escaper may
+/// change is ASCII or a C1 control (lead byte 0xC2), so no continuation byte can match.
+fn escape_into(s: &str, out: &mut String, esc: impl Fn(char, &mut String), delim: char) {
+    let bytes = s.as_bytes();
+    let d = if delim.is_ascii() { delim as u8 } else { b'\\' };
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let special = b < 0x20
+            || b == 0x7f
+            || b == 0xc2
+            || b == b'\\'
+            || b == b'|'
+            || b == b'='
+            || b == b'"'
+            || b == d;
+        if !special {
+            i += 1;
+            continue;
+        }
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
+        out.push_str(&s[start..i]);
         esc(c, out);
+        i += c.len_utf8();
+        start = i;
     }
+    out.push_str(&s[start..]);
 }
 
 fn escaped_len(s: &str, esc: impl Fn(char, &mut String)) -> usize {
@@ -386,7 +482,7 @@ fn escaped_len(s: &str, esc: impl Fn(char, &mut String)) -> usize {
 /// Escapes `s`; cut (with the marker) to at most `max` escaped bytes.
 fn fit_escaped(s: &str, max: usize, esc: impl Fn(char, &mut String) + Copy) -> String {
     let mut out = String::new();
-    escape_into(&fit_escaped_raw(s, max, esc), &mut out, esc);
+    escape_into(&fit_escaped_raw(s, max, esc), &mut out, esc, '|');
     out
 }
 

@@ -246,6 +246,10 @@ pub(crate) fn mapping(category: Category) -> &'static Mapping {
 
 /// The text of a column or path (strings as is, other JSON compact), `None` when absent or empty.
 pub(crate) fn text(record: &Record, column: &str) -> Option<String> {
+    // Plain text columns directly (no JSON value in between); everything else as the lookup renders it.
+    if let Some(model::Value::String(s)) = record.get(column) {
+        return (!s.is_empty()).then(|| s.clone());
+    }
     let v = record.lookup(column)?;
     let s = match v {
         serde_json::Value::Null => return None,

@@ -168,3 +168,94 @@ fn sink_filters_categories() {
     // Nothing accepted: nothing to send, so no connection is attempted.
     sink.send(&[signin("k", "v")]).unwrap();
 }
+
+#[test]
+fn json_bodies_with_many_mid_sized_strings_are_cut_to_fit_in_one_pass() {
+    // A ~4 KiB record of many 150-byte strings into a 2048-byte UDP message: no single cut suffices.
+    let s = schema(Category::SignInLogs);
+    let mut r = signin("k", "x");
+    let mut sent = Vec::new();
+    for (i, col) in s.columns.iter().enumerate() {
+        if matches!(col.ty, model::ColumnType::String)
+            && col.name != "ResultType"
+            && sent.len() < 20
+        {
+            let v = format!("{}-{}", col.name, "v".repeat(150));
+            r.values[i] = Value::String(v.clone());
+            sent.push((col.name.clone(), v));
+        }
+    }
+    for encoding in [SyslogEncoding::Rfc5424Json, SyslogEncoding::Ocsf] {
+        let m = encoder(encoding, 2048).encode(&r);
+        assert!(m.len() <= 2048, "{encoding:?}: {}", m.len());
+        let json = m.split_once(" - SigninLogs - ").unwrap().1;
+        let v: serde_json::Value = serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("{encoding:?}: not JSON ({e}): {json}"));
+        if encoding == SyslogEncoding::Rfc5424Json {
+            let mut cut = 0;
+            for (name, value) in &sent {
+                let got = v[name].as_str().unwrap();
+                match got.strip_suffix(TRUNCATION_MARKER) {
+                    Some(prefix) => {
+                        cut += 1;
+                        assert!(value.starts_with(prefix), "{name}: {got}");
+                    }
+                    None => assert_eq!(got, value),
+                }
+            }
+            assert!(cut > 1, "several strings had to be cut");
+            assert_eq!(v["ResultType"], "0", "short values are kept");
+        } else {
+            assert_eq!(v["class_uid"], 3002);
+        }
+    }
+}
+
+#[test]
+fn raw_and_ocsf_bodies_are_json() {
+    let mut r = signin("k", "a\r\nb");
+    r.raw = r#"{"id":"k","userPrincipalName":"a\r\nb"}"#.into();
+    let body = |e: SyslogEncoding| {
+        let m = encoder(e, 65536).encode(&r);
+        assert!(!m.chars().any(char::is_control), "{e:?}: {m}");
+        let json = m.split_once(" - SigninLogs - ").unwrap().1.to_owned();
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()
+    };
+    assert_eq!(body(SyslogEncoding::Raw)["userPrincipalName"], "a\r\nb");
+    assert_eq!(body(SyslogEncoding::Ocsf)["user"]["name"], "a\r\nb");
+    assert_eq!(body(SyslogEncoding::OcsfRaw)["raw_data"], r.raw.as_str());
+}
+
+#[test]
+fn header_timestamps_match_the_model_formatting() {
+    for micros in [
+        0,
+        1_700_000_000_123_456,
+        951_782_400_000_001,     // 2000-02-29
+        4_107_542_399_999_999,   // 2100-02-28T23:59:59.999999
+        -1,                      // 1969-12-31T23:59:59.999999
+        253_402_300_799_999_999, // 9999-12-31T23:59:59.999999
+    ] {
+        assert_eq!(
+            super::encode::rfc3339(micros, 6).as_deref(),
+            Some(model::format_micros(micros).as_str()),
+            "{micros}"
+        );
+    }
+    assert_eq!(super::encode::rfc3339(253_402_300_800_000_000, 6), None);
+}
+
+#[test]
+fn escaping_copies_plain_runs_and_escapes_every_special_character() {
+    let m = encoder(SyslogEncoding::Cef, 65536)
+        .encode(&signin("k", "plain ✓ \u{85}c1 a=b|c\\d\"e\u{7f}\u{0}"));
+    assert!(
+        m.contains("suser=plain ✓ \\x85c1 a\\=b|c\\\\d\"e\\x7F\\x00"),
+        "{m}"
+    );
+    let mut c = SyslogConfig::new("s", "127.0.0.1:514");
+    c.encoding = SyslogEncoding::Leef;
+    c.leef_delimiter = 'x';
+    let m = Encoder::new(&c, "h").encode(&signin("k", "axb"));
+    assert!(m.contains("xusrName=a\\xbx"), "{m}");
+}
