@@ -2,8 +2,9 @@
 //! Storage layout (append blobs, one record a line, per hour) and read by the Blob source into the archive,
 //! against the file-ingest path over the same lines in the same run: records and MiB per CPU-second of each
 //! and their ratio (Azurite runs in its own process; its CPU is reported apart, as Azure's would not be
-//! ours). Then the listing phase: `--blobs` small NSG flow-log blobs (100 NSGs x 10 hours x NICs) are written
-//! and read by a fresh source, reporting the peak RSS while it lists and reads them all.
+//! ours). Then the listing phase: 1/100, 1/10 and all of `--blobs` small NSG flow-log blobs (100 NSGs x 10
+//! hours x NICs) served by a loopback List Blobs / Get Blob server (`sim::blob_server`; Azurite writes only
+//! ~30 blobs/s) are listed and read by a fresh source each, reporting the peak RSS of each size.
 
 use crate::bench::{cpu_seconds, peak_rss_mib, read_proc, reset_peak_rss};
 use crate::output;
@@ -24,6 +25,8 @@ const NSG: &str = "insights-logs-networksecuritygroupflowevent";
 pub(crate) struct BlobBench {
     pub records: u64,
     pub blobs: u64,
+    /// Only the listing phase (no Azurite).
+    pub listing_only: bool,
 }
 
 /// CPU seconds (user + system) of another process, from /proc.
@@ -95,6 +98,10 @@ pub(crate) fn run(b: &BlobBench, dir: &Path) -> anyhow::Result<ExitCode> {
     }
     std::fs::create_dir_all(dir)?;
     let rt = crate::collect::runtime()?;
+    if b.listing_only {
+        listing(b, &rt, dir)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let azurite = sim::azurite::Azurite::start()?;
     let client = azurite.client();
 
@@ -215,80 +222,82 @@ pub(crate) fn run(b: &BlobBench, dir: &Path) -> anyhow::Result<ExitCode> {
         file.cpu / blob.cpu.max(1e-9)
     ));
 
-    listing(b, &rt, &azurite, dir)?;
+    drop(azurite);
+    listing(b, &rt, dir)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `blobs` one-record NSG flow-log blobs and reads them all with a fresh source.
-fn listing(
-    b: &BlobBench,
-    rt: &tokio::runtime::Runtime,
-    azurite: &sim::azurite::Azurite,
-    dir: &Path,
-) -> anyhow::Result<()> {
-    let (nsgs, hours) = (100u64, 10u64);
-    let per_folder = b.blobs.div_ceil(nsgs * hours).max(1);
+/// The listing phase: a loopback Blob service (`sim::blob_server`) holding `blobs / 100`, `blobs / 10` and
+/// `blobs` one-record NSG flow-log blobs (100 NSGs x 10 hours x NICs) answers List Blobs (XML pages of at
+/// most 5000, `NextMarker`) and ranged Get Blob as Azure does; a fresh Blob source (and data directory)
+/// lists and reads every blob of each size through object_store's Azure client, decodes and appends the
+/// records durably. Reported per size: blobs/s, CPU, RSS before and the peak while listing, and the
+/// largest List Blobs page served. The server computes names and bodies from blob numbers, so its own
+/// memory does not grow with the count: a flat peak across sizes is the reader's.
+fn listing(b: &BlobBench, rt: &tokio::runtime::Runtime, dir: &Path) -> anyhow::Result<()> {
+    let mut sizes = vec![b.blobs / 100, b.blobs / 10, b.blobs];
+    sizes.retain(|n| *n >= 1000);
+    sizes.dedup();
+    if sizes.is_empty() {
+        sizes.push(1000);
+    }
+    let mut peaks = Vec::new();
+    for (run, n) in sizes.into_iter().enumerate() {
+        let set = sim::blob_server::FlowLogBlobs::about(n);
+        let server = rt.block_on(sim::blob_server::BlobServer::start(set))?;
+        let mut cfg = BlobSourceConfig::new(
+            "bench",
+            server.endpoint(),
+            BlobAuth::AccountKey {
+                key: server.key().to_owned().into(),
+            },
+        );
+        cfg.containers = vec![NSG.to_owned()];
+        cfg.since = Some("2024-03-04T00:00:00Z".to_owned());
+        let lp = open(
+            &dir.join(format!("list-data-{run}")),
+            vec![RawSourceConfig::Blob(Box::new(cfg))],
+        )?;
+        let collector = lp.collector()?;
+        let before = current_rss_mib();
+        reset_peak_rss();
+        let (cpu0, wall0) = (cpu_seconds(), Instant::now());
+        let polled = rt.block_on(collector.blob().poll_once())?;
+        let (blobs, records, appended) = totals(&polled)?;
+        let cpu = cpu_seconds() - cpu0;
+        let wall = wall0.elapsed().as_secs_f64();
+        let peak = peak_rss_mib();
+        drop(collector);
+        drop(lp);
+        let stats = server.stats();
+        anyhow::ensure!(
+            blobs == set.len() && records == set.len() && appended == set.len(),
+            "every blob read once: {blobs} blobs read, {records} records, {appended} appended of {}",
+            set.len()
+        );
+        output::line(&format!(
+            "listing {} blobs ({} NSGs x {} hours x {} NICs, loopback List Blobs server): read in {wall:.1} s ({:.0} blobs/s, CPU {cpu:.2} s); {} List Blobs pages (largest {} entries), {} Get Blob; RSS {before:.0} MiB before, peak {peak:.0} MiB (+{:.0})",
+            set.len(),
+            set.nsgs,
+            set.hours,
+            set.nics,
+            blobs as f64 / wall.max(1e-9),
+            stats.lists.load(std::sync::atomic::Ordering::Relaxed),
+            stats
+                .largest_page
+                .load(std::sync::atomic::Ordering::Relaxed),
+            stats.gets.load(std::sync::atomic::Ordering::Relaxed),
+            peak - before
+        ));
+        peaks.push((set.len(), peak - before));
+    }
     output::line(&format!(
-        "writing {} flow-log blobs ({nsgs} NSGs x {hours} hours x {per_folder} NICs) into {NSG} ...",
-        b.blobs
-    ));
-    let client = azurite.client();
-    let wall0 = Instant::now();
-    rt.block_on(async {
-        client.create_container(NSG).await?;
-        let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..b.blobs {
-            let (nsg, rest) = (i % nsgs, i / nsgs);
-            let (hour, nic) = (rest % hours, rest / hours);
-            let id = format!(
-                "/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG{nsg:03}"
-            );
-            let mac = format!("00224871{nic:04X}");
-            let epoch = 1_709_510_400 + hour * 3600 + (i % 3600);
-            let name = format!("resourceId={id}/y=2024/m=03/d=04/h={hour:02}/m=00/macAddress={mac}/PT1H.json");
-            let body = format!(
-                r#"{{"records":[{{"time":"2024-03-04T{hour:02}:30:00.0000000Z","systemId":"5f2b7a1c-0000-0000-0000-000000000000","macAddress":"{mac}","category":"NetworkSecurityGroupFlowEvent","resourceId":"{id}","operationName":"NetworkSecurityGroupFlowEvents","properties":{{"Version":2,"flows":[{{"rule":"DefaultRule_AllowInternetOutBound","flows":[{{"mac":"{mac}","flowTuples":["{epoch},10.0.{}.{},13.107.21.200,{},443,T,O,A,C,7,1158,12,8143"]}}]}}]}}}}]}}"#,
-                nsg,
-                nic % 250,
-                1024 + (i % 60000)
-            );
-            let c = client.clone();
-            tasks.spawn(async move { c.put_block_blob(NSG, &name, body.into_bytes()).await });
-            while tasks.len() >= 32 {
-                if let Some(r) = tasks.join_next().await {
-                    r??;
-                }
-            }
-        }
-        while let Some(r) = tasks.join_next().await {
-            r??;
-        }
-        anyhow::Ok(())
-    })?;
-    output::line(&format!(
-        "written in {:.1} s",
-        wall0.elapsed().as_secs_f64()
-    ));
-    let mut lp = open(&dir.join("list-data"), vec![blob_source(azurite, &[NSG])])?;
-    let collector = lp.collector()?;
-    let before = current_rss_mib();
-    reset_peak_rss();
-    let (cpu0, wall0) = (cpu_seconds(), Instant::now());
-    let polled = rt.block_on(collector.blob().poll_once())?;
-    let (blobs, records, appended) = totals(&polled)?;
-    let cpu = cpu_seconds() - cpu0;
-    let wall = wall0.elapsed().as_secs_f64();
-    let peak = peak_rss_mib();
-    drop(collector);
-    lp.archive()?;
-    anyhow::ensure!(
-        blobs == b.blobs && records == b.blobs && appended == b.blobs,
-        "every blob read once: {blobs} blobs read, {records} records, {appended} appended of {}",
-        b.blobs
-    );
-    output::line(&format!(
-        "listing: {blobs} blobs listed and read in {wall:.1} s ({:.0} blobs/s, CPU {cpu:.2} s); RSS {before:.0} MiB before, peak {peak:.0} MiB while listing",
-        blobs as f64 / wall.max(1e-9)
+        "listing peak RSS growth by blob count: {}",
+        peaks
+            .iter()
+            .map(|(n, d)| format!("{n}: +{d:.0} MiB"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     Ok(())
 }

@@ -5,8 +5,9 @@
 use super::config::{BlobAuth, BlobSourceConfig, ConnectionString};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use object_store::ObjectStore;
 use object_store::azure::{
-    AzureConfigKey, AzureCredential, AzureCredentialProvider, MicrosoftAzure, MicrosoftAzureBuilder,
+    AzureConfigKey, AzureCredential, AzureCredentialProvider, MicrosoftAzureBuilder,
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
@@ -146,7 +147,7 @@ pub(crate) struct Client {
     account: Account,
     auth: BlobAuth,
     http: reqwest::Client,
-    stores: Mutex<HashMap<String, Arc<MicrosoftAzure>>>,
+    stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     credentials: Mutex<Option<AzureCredentialProvider>>,
 }
 
@@ -223,8 +224,40 @@ impl Client {
         }
     }
 
+    /// Serves a container from another store (tests: an in-memory store).
+    #[cfg(test)]
+    pub(crate) fn set_store(&self, container: &str, store: Arc<dyn ObjectStore>) {
+        self.stores
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(container.to_owned(), store);
+    }
+
+    /// The credential provider every container client shares (built with the first client).
+    fn credentials(&self) -> Result<AzureCredentialProvider, BlobError> {
+        if let Some(c) = self
+            .credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Ok(c.clone());
+        }
+        let store = self
+            .builder("insights-logs")
+            .build()
+            .map_err(|e| BlobError::Build {
+                container: "insights-logs".to_owned(),
+                message: e.to_string(),
+            })?;
+        let mut creds = self.credentials.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(creds
+            .get_or_insert_with(|| store.credentials().clone())
+            .clone())
+    }
+
     /// The client of one container (built once).
-    pub(crate) fn store(&self, container: &str) -> Result<Arc<MicrosoftAzure>, BlobError> {
+    pub(crate) fn store(&self, container: &str) -> Result<Arc<dyn ObjectStore>, BlobError> {
         let mut stores = self.stores.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = stores.get(container) {
             return Ok(s.clone());
@@ -239,7 +272,7 @@ impl Client {
             message: e.to_string(),
         })?;
         creds.get_or_insert_with(|| store.credentials().clone());
-        let store = Arc::new(store);
+        let store: Arc<dyn ObjectStore> = Arc::new(store);
         stores.insert(container.to_owned(), store.clone());
         Ok(store)
     }
@@ -251,8 +284,8 @@ impl Client {
             message,
             status,
         };
-        // The first store holds the credential provider (Entra tokens are fetched and cached there).
-        let store = self.store("insights-logs")?;
+        // One credential provider for every call (Entra tokens are fetched and cached there).
+        let credentials = self.credentials()?;
         let mut names = Vec::new();
         let mut marker = String::new();
         loop {
@@ -272,8 +305,7 @@ impl Client {
                 ("x-ms-date".to_owned(), date),
                 ("x-ms-version".to_owned(), "2021-08-06".to_owned()),
             ];
-            let cred = store
-                .credentials()
+            let cred = credentials
                 .get_credential()
                 .await
                 .map_err(|e| fail(format!("credential: {e}"), None))?;

@@ -12,7 +12,6 @@ use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Timelike, Utc};
 use futures_util::StreamExt;
 use model::normalize::{DecodeContext, decode_record};
 use model::{Position, Rejected};
-use object_store::azure::MicrosoftAzure;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use serde::{Deserialize, Serialize};
@@ -176,6 +175,12 @@ impl BlobSource {
         &self.config
     }
 
+    /// Reads a container from another store (tests: an in-memory store).
+    #[cfg(test)]
+    pub(crate) fn set_store(&self, container: &str, store: std::sync::Arc<dyn ObjectStore>) {
+        self.client.set_store(container, store);
+    }
+
     /// One pass over every container up to now.
     pub async fn poll_once<D: Deliver, C: CursorStore>(
         &self,
@@ -294,7 +299,7 @@ impl BlobSource {
     async fn resources(
         &self,
         container: &str,
-        store: &MicrosoftAzure,
+        store: &dyn ObjectStore,
     ) -> Result<Vec<Option<Path>>, BlobError> {
         if let Some((at, list)) = self
             .resources
@@ -339,7 +344,7 @@ impl BlobSource {
     async fn hours(
         &self,
         container: &str,
-        store: &MicrosoftAzure,
+        store: &dyn ObjectStore,
         resource: &Option<Path>,
         from: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -407,35 +412,60 @@ impl BlobSource {
         let from = hour_floor(cur.from.unwrap_or(start));
         let lookback = TimeDelta::from_std(self.settings.lookback).unwrap_or(TimeDelta::zero());
         let store = self.client.store(container)?;
-        let resources = self.resources(container, &store).await?;
-        let mut pending = Pending::default();
+        let store = store.as_ref();
+        let resources = self.resources(container, store).await?;
+        // The hour folders from the open hour to now of every resource, oldest hour first: an hour is read
+        // in every resource before the next one starts, so that a closed hour's offsets are dropped from the
+        // cursor as soon as it is durable. The cursor then holds the blobs of one closed hour and of the open
+        // hours only, and each listing holds one page: memory does not grow with the blobs of the container.
+        let mut folders = Vec::new();
         for res in &resources {
-            for (hour, prefix) in self.hours(container, &store, res, from, now).await? {
-                let closed = hour + TimeDelta::hours(1) + lookback <= now;
-                tracing::debug!(container, %prefix, closed, "listing an hour folder");
-                let mut list = store.list(Some(&prefix));
-                while let Some(meta) = list.next().await {
-                    let meta = meta.map_err(store_err(format!("listing {container}/{prefix}")))?;
-                    let name = meta.location.to_string();
-                    let off = cur.blobs.get(&name).copied();
-                    if meta.size == 0 || off.is_some_and(|o| o.pos() >= meta.size) {
-                        continue;
-                    }
-                    report.blobs_read += 1;
-                    tracing::debug!(container, blob = %name, size = meta.size, offset = ?off, "reading a blob");
-                    self.read_blob(container, &store, &meta, off, closed, &mut pending, report)
+            folders.extend(self.hours(container, store, res, from, now).await?);
+        }
+        folders.sort();
+        let mut pending = Pending::default();
+        let mut next_folder = folders.iter().peekable();
+        while let Some((hour, prefix)) = next_folder.next() {
+            let closed = *hour + TimeDelta::hours(1) + lookback <= now;
+            tracing::debug!(container, %prefix, closed, "listing an hour folder");
+            let mut list = store.list(Some(prefix));
+            while let Some(meta) = list.next().await {
+                let meta = meta.map_err(store_err(format!("listing {container}/{prefix}")))?;
+                let name = meta.location.to_string();
+                let off = cur.blobs.get(&name).copied();
+                if meta.size == 0 || off.is_some_and(|o| o.pos() >= meta.size) {
+                    continue;
+                }
+                report.blobs_read += 1;
+                tracing::debug!(container, blob = %name, size = meta.size, offset = ?off, "reading a blob");
+                self.read_blob(container, store, &meta, off, closed, &mut pending, report)
+                    .await?;
+                if pending.records.len() >= self.config.batch_records {
+                    self.flush(&mut pending, &mut cur, &key, deliver, cursors, report)
                         .await?;
-                    if pending.records.len() >= self.config.batch_records {
-                        self.flush(&mut pending, &mut cur, &key, deliver, cursors, report)
-                            .await?;
-                    }
+                }
+            }
+            let hour_done = next_folder.peek().is_none_or(|(h, _)| h != hour);
+            if closed && hour_done {
+                // Every blob of a closed hour was read to its end: once that is durable, the hour is
+                // closed for good and its offsets are dropped.
+                self.flush(&mut pending, &mut cur, &key, deliver, cursors, report)
+                    .await?;
+                let next = *hour + TimeDelta::hours(1);
+                if cur.from.is_none_or(|f| f < next) {
+                    cur.from = Some(next);
+                    cur.blobs
+                        .retain(|name, _| hour_of(name).is_none_or(|h| h >= next));
+                    cursors.save(&key, &serde_json::to_value(&cur).unwrap_or_default())?;
                 }
             }
         }
         self.flush(&mut pending, &mut cur, &key, deliver, cursors, report)
             .await?;
         // Hours that ended more than `lookback` ago are closed: their offsets are dropped.
-        let new_from = from.max(hour_floor(now - lookback));
+        let new_from = from
+            .max(cur.from.unwrap_or(from))
+            .max(hour_floor(now - lookback));
         cur.from = Some(new_from);
         cur.blobs
             .retain(|name, _| hour_of(name).is_none_or(|h| h >= new_from));
@@ -448,7 +478,7 @@ impl BlobSource {
     async fn read_blob(
         &self,
         container: &str,
-        store: &MicrosoftAzure,
+        store: &dyn ObjectStore,
         meta: &ObjectMeta,
         off: Option<Offset>,
         closed: bool,
@@ -541,6 +571,11 @@ impl BlobSource {
             pending.offsets.push((name.clone(), off));
             pending.position = format!("{location}:{}", off.pos());
             cap = self.config.read_bytes;
+            if end == size {
+                // What is left (an unfinished line, a document's closing `]}`) was in this chunk and could
+                // not be cut: reading it again now would give the same; the next poll looks again.
+                break;
+            }
         }
         Ok(())
     }
@@ -578,7 +613,7 @@ impl BlobSource {
 }
 
 async fn read(
-    store: &MicrosoftAzure,
+    store: &dyn ObjectStore,
     meta: &ObjectMeta,
     location: &str,
     range: std::ops::Range<u64>,

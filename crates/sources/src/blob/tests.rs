@@ -164,3 +164,126 @@ auth = { type = "connection_string", connection_string = "AccountName=contoso;Ac
         toml::from_str::<BlobSourceConfig>("id='x'\nauth={type='sas',token='a'}\nbogus=1").is_err()
     );
 }
+
+/// Counts what is delivered.
+#[derive(Default)]
+struct CountDeliver(std::sync::atomic::AtomicU64);
+
+impl crate::graph::Deliver for CountDeliver {
+    async fn deliver(
+        &self,
+        batch: crate::Batch,
+    ) -> Result<crate::graph::Accepted, crate::graph::DeliverError> {
+        let n = batch.records.len() as u64;
+        self.0.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        Ok(crate::graph::Accepted {
+            new: n,
+            ..crate::graph::Accepted::default()
+        })
+    }
+}
+
+/// Keeps cursors in memory and notes the most blob offsets any saved cursor held.
+#[derive(Default)]
+struct MemCursors {
+    saved: std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>,
+    largest: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::graph::CursorStore for MemCursors {
+    fn load(&self, key: &str) -> Result<Option<serde_json::Value>, crate::graph::CursorError> {
+        Ok(self.saved.lock().unwrap().get(key).cloned())
+    }
+
+    fn save(&self, key: &str, value: &serde_json::Value) -> Result<(), crate::graph::CursorError> {
+        let blobs = value["blobs"].as_object().map_or(0, serde_json::Map::len);
+        self.largest
+            .fetch_max(blobs, std::sync::atomic::Ordering::SeqCst);
+        self.saved
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), value.clone());
+        Ok(())
+    }
+}
+
+const NSG_CONTAINER: &str = "insights-logs-networksecuritygroupflowevent";
+
+/// `resources` NSGs x `hours` hours x `nics` one-tuple flow-log blobs from 2024-03-04 00:00.
+async fn flow_log_store(
+    resources: u32,
+    hours: u32,
+    nics: u32,
+) -> std::sync::Arc<object_store::memory::InMemory> {
+    use object_store::ObjectStoreExt;
+    let store = std::sync::Arc::new(object_store::memory::InMemory::new());
+    for r in 0..resources {
+        let id = format!(
+            "/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG{r}"
+        );
+        for h in 0..hours {
+            for n in 0..nics {
+                let mac = format!("0022487100{n:02X}");
+                let name = format!(
+                    "resourceId={id}/y=2024/m=03/d=04/h={h:02}/m=00/macAddress={mac}/PT1H.json"
+                );
+                let epoch = 1_709_510_400 + h * 3600 + n;
+                let body = format!(
+                    r#"{{"records":[{{"time":"2024-03-04T{h:02}:30:00.0000000Z","systemId":"s","macAddress":"{mac}","category":"NetworkSecurityGroupFlowEvent","resourceId":"{id}","operationName":"NetworkSecurityGroupFlowEvents","properties":{{"Version":2,"flows":[{{"rule":"R","flows":[{{"mac":"{mac}","flowTuples":["{epoch},10.0.0.{r},13.107.21.200,{n},443,T,O,A,C,7,1158,12,8143"]}}]}}]}}}}]}}"#
+                );
+                store
+                    .put(&object_store::path::Path::from(name), body.into())
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    store
+}
+
+#[tokio::test]
+async fn the_cursor_holds_one_closed_hour_at_a_time_and_every_blob_is_read_once() {
+    let (resources, hours, nics) = (3, 6, 20);
+    let store = flow_log_store(resources, hours, nics).await;
+    let mut cfg = BlobSourceConfig::new(
+        "t",
+        "http://127.0.0.1:9/devstoreaccount1",
+        BlobAuth::AccountKey {
+            key: SecretString::from("a2V5".to_owned()),
+        },
+    );
+    cfg.containers = vec![NSG_CONTAINER.to_owned()];
+    cfg.since = Some("2024-03-04T00:00:00Z".to_owned());
+    cfg.batch_records = 7;
+    let source = super::BlobSource::from_config(cfg).unwrap();
+    source.set_store(NSG_CONTAINER, store);
+    let (deliver, cursors) = (CountDeliver::default(), MemCursors::default());
+    // Every hour is closed by then (lookback 2 h).
+    let now = "2024-03-04T12:00:00Z".parse().unwrap();
+    let report = source.poll_once_at(now, &deliver, &cursors).await.unwrap();
+    let total = u64::from(resources * hours * nics);
+    let c = &report.containers[0];
+    assert_eq!(c.error, None);
+    assert_eq!((c.blobs_read, c.records), (total, total));
+    assert_eq!(deliver.0.load(std::sync::atomic::Ordering::SeqCst), total);
+    // The cursor never held more than the blobs of one hour over every resource (60), not all 360: a
+    // closed hour's offsets are dropped once it is durable, before the next hour is read.
+    let largest = cursors.largest.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        largest > 0 && largest <= (resources * nics) as usize,
+        "{largest}"
+    );
+    // What stays: the open hour from now - lookback, and no offsets (every hour read was closed).
+    let saved = crate::graph::CursorStore::load(&cursors, &format!("blob/t/{NSG_CONTAINER}"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved["from"], "2024-03-04T10:00:00Z");
+    assert_eq!(
+        saved["blobs"].as_object().map(serde_json::Map::len),
+        Some(0)
+    );
+    // A second poll reads nothing again.
+    let again = source.poll_once_at(now, &deliver, &cursors).await.unwrap();
+    assert_eq!(again.containers[0].blobs_read, 0);
+    assert_eq!(deliver.0.load(std::sync::atomic::Ordering::SeqCst), total);
+}

@@ -10,9 +10,28 @@ use rdkafka::client::OAuthToken;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use secrecy::ExposeSecret;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How often librdkafka reports its statistics, which carry every partition's watermarks as learnt from its
+/// fetch responses: lag comes from them without asking the broker (a ListOffsets request waits behind the
+/// long-polling fetches on the same connection, up to `fetch.wait.max.ms` per partition).
+pub(crate) const STATS_EVERY: Duration = Duration::from_secs(1);
+
+/// A partition's watermarks as librdkafka last learnt them, and when they were reported.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seen {
+    /// The oldest retained offset.
+    pub low: i64,
+    /// One past the last message.
+    pub high: i64,
+    /// The group's committed offset as librdkafka fetched it on assignment or last committed (none when
+    /// the group has no commit for the partition).
+    pub committed: Option<i64>,
+    /// When the statistics reporting them arrived.
+    pub at: Instant,
+}
 
 /// What the consumer context and the run loop share.
 #[derive(Debug, Default)]
@@ -23,6 +42,36 @@ pub(crate) struct State {
     pub assigned: BTreeSet<TopicPartition>,
     /// Rebalances seen (assignments and revocations).
     pub rebalances: u64,
+    /// Watermarks from librdkafka's statistics, per partition.
+    pub seen: BTreeMap<TopicPartition, Seen>,
+}
+
+/// The part of librdkafka's statistics JSON the source reads (the rest is skipped, not built).
+#[derive(serde::Deserialize)]
+struct Stats {
+    #[serde(default)]
+    topics: HashMap<String, StatsTopic>,
+}
+
+#[derive(serde::Deserialize)]
+struct StatsTopic {
+    #[serde(default)]
+    partitions: HashMap<String, StatsPartition>,
+}
+
+#[derive(serde::Deserialize)]
+struct StatsPartition {
+    partition: i32,
+    #[serde(default = "unknown")]
+    lo_offset: i64,
+    #[serde(default = "unknown")]
+    hi_offset: i64,
+    #[serde(default = "unknown")]
+    committed_offset: i64,
+}
+
+const fn unknown() -> i64 {
+    -1
 }
 
 /// State behind a lock, shared with the librdkafka callbacks.
@@ -53,6 +102,31 @@ pub(crate) struct Context {
 
 impl ClientContext for Context {
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn stats_raw(&self, statistics: &[u8]) {
+        let Ok(stats) = serde_json::from_slice::<Stats>(statistics) else {
+            return;
+        };
+        let at = Instant::now();
+        let mut st = self.shared.lock();
+        for (topic, t) in stats.topics {
+            for p in t.partitions.into_values() {
+                // -1 is librdkafka's internal "unassigned" partition; a negative high is not known yet.
+                if p.partition >= 0 && p.hi_offset >= 0 {
+                    let low = p.lo_offset.max(0);
+                    st.seen.insert(
+                        (topic.clone(), p.partition),
+                        Seen {
+                            low,
+                            high: p.hi_offset,
+                            committed: (p.committed_offset >= 0).then_some(p.committed_offset),
+                            at,
+                        },
+                    );
+                }
+            }
+        }
+    }
 
     fn generate_oauth_token(
         &self,
@@ -110,6 +184,7 @@ impl ConsumerContext for Context {
                 // the next owner re-reads them from the committed offset (dedupe drops the repeats).
                 st.marks.revoke(&tp);
                 st.assigned.remove(&tp);
+                st.seen.remove(&tp);
             }
             tracing::info!(source = %self.source, partitions = list.count(), "partitions revoked");
         }
@@ -186,7 +261,12 @@ pub(crate) fn client_config(config: &EventHubsSourceConfig) -> ClientConfig {
         .set("socket.keepalive.enable", "true")
         .set("metadata.max.age.ms", "180000")
         .set("partition.assignment.strategy", "range,roundrobin")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // Watermarks for lag (see STATS_EVERY).
+        .set(
+            "statistics.interval.ms",
+            STATS_EVERY.as_millis().to_string(),
+        );
     match &config.auth {
         EventHubsAuth::ConnectionString { connection_string } => {
             c.set("security.protocol", "SASL_SSL")

@@ -13,7 +13,8 @@
 //! - the connection string and tokens never appear in `Debug`, logs or errors.
 //!
 //! Layout: `config` (settings, validation), `client` (librdkafka settings, rebalance and token callbacks),
-//! `watermark` (what may be committed), `source` (the run loop), `status` (per-partition lag), `error`.
+//! `watermark` (what may be committed), `source` (the run loop; `source::lag`: lag from librdkafka's
+//! statistics), `status` (per-partition lag), `error`.
 mod client;
 mod config;
 mod error;

@@ -9,22 +9,24 @@ use super::error::{ErrorKind, EventHubsError};
 use super::status::EventHubsStatus;
 use super::watermark::{Ticket, TopicPartition};
 use crate::Batch;
-use crate::graph::{Accepted, CancellationToken, Deliver};
+use crate::graph::{Accepted, CancellationToken, Deliver, DeliverError};
 use model::normalize::{DecodeContext, Format, decode_stream, detect_format};
 use model::{Position, Rejected};
 use rdkafka::Message;
 use rdkafka::TopicPartitionList;
 use rdkafka::config::FromClientConfigAndContext;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 type KafkaConsumer = StreamConsumer<Context>;
 
-/// How often partition high watermarks are asked for (lag), at most.
+mod lag;
+
+/// How often the status's lag is updated from librdkafka's last reported watermarks (no request).
 const LAG_EVERY: Duration = Duration::from_secs(2);
-/// How long a ListOffsets request may take.
-const WATERMARK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// When [`EventHubsSource::run`] returns on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,34 @@ struct Pending {
     tickets: Vec<Ticket>,
     bytes: usize,
     messages: u64,
+}
+
+/// A batch handed to [`Deliver`] and not yet durable.
+struct InFlight<'a> {
+    landing: Pin<Box<dyn Future<Output = Result<Accepted, DeliverError>> + Send + 'a>>,
+    tickets: Vec<Ticket>,
+    messages: u64,
+    records: u64,
+}
+
+/// What woke the gathering loop.
+enum Event<'c> {
+    Stop,
+    Landed(Result<Accepted, DeliverError>),
+    Received(
+        Result<
+            Result<rdkafka::message::BorrowedMessage<'c>, rdkafka::error::KafkaError>,
+            tokio::time::error::Elapsed,
+        >,
+    ),
+}
+
+/// Waits for the batch in flight to land (forever when there is none).
+async fn land(slot: &mut Option<InFlight<'_>>) -> Result<Accepted, DeliverError> {
+    match slot {
+        Some(f) => f.landing.as_mut().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl EventHubsSource {
@@ -178,6 +208,9 @@ impl EventHubsSource {
         };
         let mut last_lag = Instant::now() - LAG_EVERY;
         let mut quiet_since = Instant::now();
+        // The batch being made durable while the next one is gathered: at most one, so decoding overlaps
+        // the durable append and memory stays at two batches.
+        let mut in_flight: Option<InFlight<'_>> = None;
         loop {
             let mut pending = Pending::default();
             let mut stop = false;
@@ -187,11 +220,20 @@ impl EventHubsSource {
                     Some(d) => d.saturating_duration_since(tokio::time::Instant::now()),
                     None => Duration::from_millis(250),
                 };
-                tokio::select! {
-                    () = shutdown.cancelled() => { stop = true; break; }
-                    r = tokio::time::timeout(wait, consumer.recv()) => match r {
-                        Err(_) => break,
-                        Ok(Err(e)) => {
+                let landed = {
+                    let event = tokio::select! {
+                        () = shutdown.cancelled() => Event::Stop,
+                        r = land(&mut in_flight) => Event::Landed(r),
+                        r = tokio::time::timeout(wait, consumer.recv()) => Event::Received(r),
+                    };
+                    match event {
+                        Event::Stop => {
+                            stop = true;
+                            break;
+                        }
+                        Event::Landed(r) => Some(r),
+                        Event::Received(Err(_)) => break,
+                        Event::Received(Ok(Err(e))) => {
                             let e = EventHubsError::kafka("receiving", e);
                             if e.kind() == ErrorKind::Auth {
                                 return Err(e);
@@ -199,46 +241,71 @@ impl EventHubsSource {
                             // librdkafka reconnects by itself; note it and go on.
                             tracing::warn!(source = %self.config.id, error = %e, "Event Hubs receive error");
                             self.record_error(&e);
+                            None
                         }
-                        Ok(Ok(msg)) => {
+                        Event::Received(Ok(Ok(msg))) => {
                             self.take(&shared, &msg, start_ms, &mut pending);
-                            deadline.get_or_insert_with(|| tokio::time::Instant::now() + self.config.max_wait);
+                            deadline.get_or_insert_with(|| {
+                                tokio::time::Instant::now() + self.config.max_wait
+                            });
                             if pending.batch.records.len() >= self.config.max_batch_records
                                 || pending.bytes >= self.config.max_batch_bytes
                             {
                                 break;
                             }
+                            None
                         }
                     }
+                };
+                if let Some(r) = landed
+                    && let Some(f) = in_flight.take()
+                {
+                    self.landed(r, f, &consumer, &shared, report).await?;
                 }
             }
             if pending.messages > 0 {
                 quiet_since = Instant::now();
-                self.deliver(deliver, &consumer, &shared, pending, report)
-                    .await?;
+                // One batch in flight at most: the previous one lands before this one is handed over.
+                if let Some(f) = in_flight.take() {
+                    let mut f = f;
+                    let r = f.landing.as_mut().await;
+                    self.landed(r, f, &consumer, &shared, report).await?;
+                }
+                in_flight = Some(InFlight {
+                    records: pending.batch.records.len() as u64,
+                    messages: pending.messages,
+                    tickets: pending.tickets,
+                    landing: Box::pin(deliver.deliver(pending.batch)),
+                });
+            }
+            let idle_check =
+                matches!(mode, RunMode::UntilCaughtUp { idle } if quiet_since.elapsed() >= idle);
+            if (stop || idle_check)
+                && let Some(mut f) = in_flight.take()
+            {
+                // Nothing ends (and nothing is judged caught up) with a batch still in flight.
+                let r = f.landing.as_mut().await;
+                self.landed(r, f, &consumer, &shared, report).await?;
             }
             let lag_due = last_lag.elapsed() >= LAG_EVERY;
             if lag_due || stop {
                 last_lag = Instant::now();
-                self.refresh_lag(&consumer, &shared).await;
+                self.refresh_lag(&consumer, &shared, None).await;
             }
             if stop {
                 return Ok(());
             }
             if let RunMode::UntilCaughtUp { idle } = mode
-                && quiet_since.elapsed() >= idle
+                && idle_check
             {
-                self.refresh_lag(&consumer, &shared).await;
-                let assigned = shared.lock().assigned.clone();
-                let s = self.lock_status();
-                let caught_up = assigned.iter().all(|(t, p)| {
-                    s.partitions.iter().any(|ps| {
-                        &ps.event_hub == t && ps.partition == *p && ps.lag.is_some_and(|l| l <= 0)
-                    })
-                });
+                // Caught up: every assigned partition committed up to a high watermark that librdkafka
+                // learnt after the last message arrived.
+                let caught_up = self
+                    .refresh_lag(&consumer, &shared, Some(quiet_since))
+                    .await;
                 // An empty assignment may just mean the group is still forming: wait longer for that.
                 let give_up = (idle * 10).max(self.config.session_timeout);
-                if (caught_up && !assigned.is_empty()) || quiet_since.elapsed() >= give_up {
+                if caught_up || quiet_since.elapsed() >= give_up {
                     return Ok(());
                 }
             }
@@ -286,27 +353,30 @@ impl EventHubsSource {
         pending.batch.position = format!("{}/{}/{}", tp.0, tp.1, offset);
     }
 
-    /// Hands the batch over; once durable, marks its messages done and commits what became contiguous.
-    async fn deliver<D: Deliver>(
+    /// A batch handed over has landed: once durable, marks its messages done and commits what became
+    /// contiguous; a failed delivery ends the session (nothing of it is committed).
+    async fn landed(
         &self,
-        deliver: &D,
+        result: Result<Accepted, DeliverError>,
+        batch: InFlight<'_>,
         consumer: &Arc<KafkaConsumer>,
         shared: &Shared,
-        pending: Pending,
         report: &mut RunReport,
     ) -> Result<(), EventHubsError> {
-        let records = pending.batch.records.len() as u64;
-        let accepted = deliver
-            .deliver(pending.batch)
-            .await
-            .map_err(EventHubsError::Deliver)?;
-        tracing::debug!(source = %self.config.id, messages = pending.messages, records, ?accepted, "batch durable");
-        report.messages += pending.messages;
+        let accepted = result.map_err(EventHubsError::Deliver)?;
+        let InFlight {
+            tickets,
+            messages,
+            records,
+            ..
+        } = batch;
+        tracing::debug!(source = %self.config.id, messages, records, ?accepted, "batch durable");
+        report.messages += messages;
         report.records += records;
         report.accepted.add(&accepted);
         let commits = {
             let mut st = shared.lock();
-            for t in &pending.tickets {
+            for t in &tickets {
                 st.marks.done(t);
             }
             st.marks.to_commit()
@@ -356,43 +426,6 @@ impl EventHubsSource {
                 Ok(())
             }
         }
-    }
-
-    /// Asks for the high watermark of every assigned partition and updates lag and assignment flags.
-    async fn refresh_lag(&self, consumer: &Arc<KafkaConsumer>, shared: &Shared) {
-        let assigned: Vec<TopicPartition> = shared.lock().assigned.iter().cloned().collect();
-        let c = consumer.clone();
-        let asked = assigned.clone();
-        let highs = tokio::task::spawn_blocking(move || {
-            asked
-                .iter()
-                .map(|(t, p)| c.fetch_watermarks(t, *p, WATERMARK_TIMEOUT).ok())
-                .collect::<Vec<_>>()
-        })
-        .await
-        .unwrap_or_default();
-        let st = shared.lock();
-        let mut s = self.lock_status();
-        for p in &mut s.partitions {
-            p.assigned = st.assigned.contains(&(p.event_hub.clone(), p.partition));
-        }
-        for ((t, p), high) in assigned.iter().zip(highs) {
-            let committed = st
-                .marks
-                .last_committed(&(t.clone(), *p))
-                .or(s.partition(t, *p).committed);
-            let ps = s.partition(t, *p);
-            ps.assigned = true;
-            if let Some((low, high)) = high {
-                ps.high_watermark = Some(high);
-                ps.committed = committed;
-                // Without a commit of ours, everything retained from our read position (or the start)
-                // counts.
-                let from = committed.or(ps.position).unwrap_or(low);
-                ps.lag = Some((high - from).max(0));
-            }
-        }
-        s.rebalances = st.rebalances;
     }
 }
 
