@@ -82,7 +82,7 @@ impl Ord for Delayed {
 pub struct Generator<'a> {
     tenant: &'a Tenant,
     cfg: TenantConfig,
-    plans: Vec<StreamPlan>,
+    plans: Vec<(usize, StreamPlan)>,
     emit: BTreeSet<Category>,
     minute: i64,
     total_minutes: i64,
@@ -182,7 +182,7 @@ impl<'a> Generator<'a> {
         if m % 1440 == 0 {
             self.schedule_day(m / 1440);
         }
-        for (si, plan) in self.plans.iter().enumerate() {
+        for (si, plan) in self.plans.iter().map(|(i, p)| (*i, p)) {
             let mut rng = SmallRng::seed_from_u64(mix3(self.cfg.seed, m as u64, si as u64));
             let push = |rng: &mut SmallRng, slot: u32, pending: &mut Vec<Pending>| {
                 pending.push(Pending {
@@ -241,7 +241,7 @@ impl<'a> Generator<'a> {
     fn schedule_day(&mut self, day: i64) {
         let day_ticks = day * 1440 * TICKS_PER_MIN;
         let total = self.total_minutes * TICKS_PER_MIN;
-        for (si, plan) in self.plans.iter().enumerate() {
+        for (si, plan) in self.plans.iter().map(|(i, p)| (*i, p)) {
             let Sched::Daily { mean, profile } = &plan.sched else {
                 continue;
             };

@@ -45,6 +45,25 @@ fn level(rng: &mut SmallRng) -> &'static str {
     pick_weighted::<&str>(rng, &[("low", 30), ("medium", 50), ("high", 20)])
 }
 
+/// A benign user's risk: (level, riskState, riskDetail). Identity Protection rates the background of a
+/// healthy tenant low or medium; the odd high detection there is one an admin dismissed or the user
+/// remediated (secure password change). Open high risk on a user is an incident: the labelled scenarios
+/// of `crate::attacks` inject it.
+type UserRisk = (&'static str, &'static str, &'static str);
+
+fn user_risk(rng: &mut SmallRng) -> UserRisk {
+    match *pick_weighted::<&str>(rng, &[("low", 55), ("medium", 42), ("high", 3)]) {
+        "high" => *pick(
+            rng,
+            &[
+                ("high", "dismissed", "adminDismissedAllRiskForUser"),
+                ("high", "remediated", "userPerformedSecuredPasswordChange"),
+            ],
+        ),
+        other => (other, "atRisk", "none"),
+    }
+}
+
 /// The first draws of a user detection and of its RiskyUsers update: they must match.
 fn user_core<'a>(
     ctx: &Ctx<'a>,
@@ -52,11 +71,11 @@ fn user_core<'a>(
 ) -> (
     &'a User,
     (&'static str, &'static str, &'static str),
-    &'static str,
+    UserRisk,
 ) {
     let user = ctx.any_user(rng);
     let kind = *pick_weighted(rng, USER_RISKS);
-    (user, kind, level(rng))
+    (user, kind, user_risk(rng))
 }
 
 fn sp_core<'a>(
@@ -90,7 +109,8 @@ fn info(partial: bool, pairs: &[(&str, String)]) -> Value {
 pub(crate) fn user_detection(ctx: &Ctx<'_>) -> Built {
     let mut rng = ctx.rng();
     let rng = &mut rng;
-    let (user, (event_type, timing, activity), risk_level) = user_core(ctx, rng);
+    let (user, (event_type, timing, activity), (risk_level, risk_state, risk_detail)) =
+        user_core(ctx, rng);
     let detected = ctx.at - TimeDelta::seconds(rng.random_range(1..90));
     let activity_at = if timing == "realtime" {
         detected - TimeDelta::seconds(rng.random_range(0..5))
@@ -106,9 +126,9 @@ pub(crate) fn user_detection(ctx: &Ctx<'_>) -> Built {
         "correlationId" => guid(rng),
         "riskType" => if event_type == "passwordSpray" { "generic" } else { event_type },
         "riskEventType" => event_type,
-        "riskState" => "atRisk",
+        "riskState" => risk_state,
         "riskLevel" => risk_level,
-        "riskDetail" => "none",
+        "riskDetail" => risk_detail,
         "source" => "IdentityProtection",
         "detectionTimingType" => timing,
         "activity" => activity,
@@ -137,15 +157,15 @@ pub(crate) fn user_detection(ctx: &Ctx<'_>) -> Built {
 pub(crate) fn risky_user(ctx: &Ctx<'_>) -> Built {
     let mut rng = ctx.rng();
     let rng = &mut rng;
-    let (user, _, risk_level) = user_core(ctx, rng);
+    let (user, _, (risk_level, risk_state, risk_detail)) = user_core(ctx, rng);
     let g = obj! {
         "id" => user.id.as_str(),
         "isDeleted" => false,
         "isProcessing" => ctx.partial,
         "riskLastUpdatedDateTime" => iso3(ctx.at),
         "riskLevel" => risk_level,
-        "riskState" => "atRisk",
-        "riskDetail" => "none",
+        "riskState" => risk_state,
+        "riskDetail" => risk_detail,
         "userDisplayName" => user.display_name.as_str(),
         "userPrincipalName" => user.upn.as_str(),
     };

@@ -116,7 +116,7 @@ pub(crate) fn plan(
     tenant: &Tenant,
     cfg: &TenantConfig,
     emit: &BTreeSet<Category>,
-) -> Vec<StreamPlan> {
+) -> Vec<(usize, StreamPlan)> {
     let scale = cfg.volume_scale.max(0.0);
     let users = tenant.users.len() as f64;
     let per_city = |per_user_day: f64, profile: Profile, federated_only: bool| {
@@ -251,13 +251,17 @@ pub(crate) fn plan(
             sched: daily(*mean, Profile::Flat),
         });
     }
-    all.retain(|p| {
-        emit.contains(&p.stream.category())
-            || p.stream
-                .cascade()
-                .is_some_and(|(s, _)| emit.contains(&s.category()))
-    });
-    all
+    // Each plan keeps its position in the full list: it seeds the stream's randomness, so a generator
+    // restricted to some categories emits exactly the events of those categories in the full stream.
+    all.into_iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            emit.contains(&p.stream.category())
+                || p.stream
+                    .cascade()
+                    .is_some_and(|(s, _)| emit.contains(&s.category()))
+        })
+        .collect()
 }
 
 /// Builds the record of a stream.

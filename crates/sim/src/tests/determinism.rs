@@ -64,3 +64,32 @@ fn filtered_stream_is_a_subset_of_the_full_stream() {
     let b = render(&only.events[0], Shape::Diagnostic, true, &only.tenant);
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_filter_that_skips_earlier_streams_is_a_subset_of_the_full_stream_too() {
+    // Streams are seeded by their position in the full plan: leaving out earlier ones (ADFS sign-ins, audit,
+    // ...) must not change later ones (the Graph server generates only its categories, Event Hubs all).
+    let c = cfg(30, 1, 3);
+    let wanted = [
+        Category::AuditLogs,
+        Category::AgentRiskEvents,
+        Category::NetworkAccessTrafficLogs,
+        Category::KeyVaultAuditEvent,
+    ];
+    let full = run(&c, None);
+    let only = run(&c, Some(&wanted));
+    let from_full: Vec<&crate::SimEvent> = full
+        .events
+        .iter()
+        .filter(|e| Category::from_name(e.category).is_some_and(|k| wanted.contains(&k)))
+        .collect();
+    assert!(!only.events.is_empty());
+    for k in wanted {
+        assert!(
+            only.events.iter().any(|e| e.category_enum() == Some(k)),
+            "{k:?} generated"
+        );
+    }
+    assert_eq!(from_full.len(), only.events.len());
+    assert!(from_full.iter().zip(&only.events).all(|(a, b)| *a == b));
+}
