@@ -9,6 +9,7 @@
 //!   multiple countries, success after failures).
 //! - [`alert`]: OCSF Detection Finding alerts built from matches, grouped per rule and entity.
 //! - [`bench`]: the evaluation benchmark the CLI calls.
+//! - [`scan`]: hunting over JSON-lines exports, decoded on worker threads and handed back in order.
 
 pub mod alert;
 pub mod analytics;
@@ -18,6 +19,7 @@ mod eval;
 pub mod mapping;
 mod plan;
 pub mod rule;
+pub mod scan;
 
 pub use eval::{CorrelationMatch, Engine, EngineConfig, Match};
 pub use rule::{

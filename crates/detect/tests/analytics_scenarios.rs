@@ -204,18 +204,8 @@ fn a_benign_week_of_2000_users_raises_no_builtin_alert() {
     );
     assert!(n > 500_000, "{n} records");
     // The simulator's benign tenant keeps a realistic background of Identity Protection verdicts (about
-    // 20 risk detections a day, a fifth of them high) and attacks from hostile infrastructure, a few of
-    // which succeed and are rated high risk. Relaying Microsoft's own high-risk verdict is what the
-    // high-risk analytic is for: those alerts are true positives on that background, and are the only
-    // alerts allowed (at most one per user per day).
-    let false_alerts: Vec<&Match> = matches
-        .iter()
-        .filter(|m| &*m.rule_id != detect::analytics::HIGH_RISK)
-        .collect();
-    assert!(false_alerts.is_empty(), "false alerts: {per:?}");
-    let risky_users: std::collections::BTreeSet<String> = matches
-        .iter()
-        .filter_map(|m| m.correlation.as_ref().map(|c| c.group[0].1.clone()))
-        .collect();
-    assert!(matches.len() <= risky_users.len() * 7, "{per:?}");
+    // 20 risk detections a day, low or medium, and the odd high one already dismissed or remediated) and
+    // attacks from hostile infrastructure that fail. None of it is an incident: no built-in analytic may
+    // fire, `high-risk` included.
+    assert!(matches.is_empty(), "false alerts: {per:?}");
 }

@@ -65,11 +65,15 @@ pub(crate) fn parse_time(text: &str, what: &str) -> anyhow::Result<i64> {
 }
 
 /// What a hunt found, and how fast.
-struct Outcome {
-    alerts: BTreeMap<String, Alert>,
-    records: u64,
-    matches: u64,
-    elapsed: Duration,
+pub(crate) struct Outcome {
+    /// Alerts by uid.
+    pub(crate) alerts: BTreeMap<String, Alert>,
+    /// Records evaluated.
+    pub(crate) records: u64,
+    /// Rule and analytic matches.
+    pub(crate) matches: u64,
+    /// Wall time.
+    pub(crate) elapsed: Duration,
 }
 
 /// Runs the hunt and prints the results.
@@ -112,7 +116,7 @@ pub(crate) fn run(data_dir: &Path, args: &HuntArgs) -> anyhow::Result<ExitCode> 
     let out = if args.input.is_empty() {
         from_archive(data_dir, &mut hunt, from, to, args.quiet)?
     } else {
-        from_files(&args.input, &mut hunt, from, to, args.quiet)?
+        hunt_files(&args.input, &mut hunt, from, to, args.quiet)?
     };
     print(&out, args.json, hunt.rules())?;
     Ok(ExitCode::SUCCESS)
@@ -138,31 +142,75 @@ fn keep(out: &mut BTreeMap<String, Alert>, produced: Vec<(Alert, detect::alert::
     }
 }
 
-fn from_files(
+/// Hunts over exported files (`entrail hunt --input`): JSON-lines files are decoded on
+/// [`decode_workers`] threads and evaluated in order on this one; other formats go through the file
+/// source.
+pub(crate) fn hunt_files(
     paths: &[String],
     hunt: &mut Hunt,
     from: i64,
     to: i64,
     quiet: bool,
 ) -> anyhow::Result<Outcome> {
-    let source = FileSource::new(FileSourceConfig::new("hunt", paths.to_vec()))?;
-    let progress = Progress::default();
+    let all = FileSource::new(FileSourceConfig::new("hunt", paths.to_vec()))?;
     let bar = bar(
         quiet,
-        source.total_bytes(),
+        all.total_bytes(),
         "{spinner} hunting [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
     );
     let start = Instant::now();
     let mut alerts = BTreeMap::new();
     let mut records = 0u64;
+    let mut done = 0u64;
     let now = chrono::Utc::now().timestamp_micros();
-    for batch in source.batches(now, progress.clone()) {
-        let batch = batch?;
-        let mut rs = batch.records;
-        rs.retain(|r| r.event_time >= from && r.event_time < to);
-        records += rs.len() as u64;
-        keep(&mut alerts, hunt.feed(&rs));
-        bar.set_position(progress.bytes());
+    let workers = decode_workers();
+    for path in all.files() {
+        let name = path.display().to_string();
+        if is_json_lines(path)? {
+            // JSON lines: decoded on worker threads, evaluated here in input order.
+            let cx = DecodeContext {
+                source: "hunt".into(),
+                location: name.clone(),
+                ingest_time: now,
+                category: None,
+                shape: None,
+            };
+            let file = std::fs::File::open(path).with_context(|| format!("opening {name}"))?;
+            let mut rejected = 0u64;
+            detect::scan::decode_json_lines(
+                file,
+                &cx,
+                workers,
+                detect::scan::BLOCK_BYTES,
+                |mut d| {
+                    d.records
+                        .retain(|r| r.event_time >= from && r.event_time < to);
+                    records += d.records.len() as u64;
+                    rejected += d.rejected.len() as u64;
+                    keep(&mut alerts, hunt.feed(&d.records));
+                    done += d.bytes;
+                    bar.set_position(done);
+                    Ok::<(), std::convert::Infallible>(())
+                },
+            )
+            .with_context(|| format!("hunting over {name}"))?
+            .unwrap_or_else(|e| match e {});
+            if rejected > 0 {
+                tracing::warn!(file = %name, rejected, "items not decoded");
+            }
+            continue;
+        }
+        let source = FileSource::new(FileSourceConfig::new("hunt", vec![name.clone()]))?;
+        let progress = Progress::default();
+        for batch in source.batches(now, progress.clone()) {
+            let batch = batch?;
+            let mut rs = batch.records;
+            rs.retain(|r| r.event_time >= from && r.event_time < to);
+            records += rs.len() as u64;
+            keep(&mut alerts, hunt.feed(&rs));
+            bar.set_position(done + progress.bytes());
+        }
+        done += progress.bytes();
     }
     bar.finish_and_clear();
     Ok(Outcome {
@@ -171,6 +219,38 @@ fn from_files(
         matches: hunt.matches,
         elapsed: start.elapsed(),
     })
+}
+
+/// Threads that decode JSON lines: one per core.
+pub(crate) fn decode_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+/// Whether a file holds JSON lines (the file source's own format detection; `.csv` files never do).
+fn is_json_lines(path: &Path) -> anyhow::Result<bool> {
+    use std::io::Read;
+    if path
+        .to_string_lossy()
+        .to_ascii_lowercase()
+        .ends_with(".csv")
+    {
+        return Ok(false);
+    }
+    // The first MiB, as the file source looks at.
+    let mut head = vec![0u8; 1 << 20];
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut len = 0;
+    while len < head.len() {
+        match file.read(&mut head[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    head.truncate(len);
+    Ok(model::detect_format(&head) == model::Format::JsonLines)
 }
 
 fn sql_time(micros: i64) -> String {

@@ -81,6 +81,17 @@ fn high(r: &Record, column: &str) -> bool {
     text(r, column).is_some_and(|s| s.eq_ignore_ascii_case("high"))
 }
 
+/// Whether the record's risk is closed: an admin dismissed it, the user remediated it (secure password
+/// change, MFA) or it was confirmed safe. Identity Protection keeps the level of a closed risk, so a
+/// high level alone says nothing about a live threat.
+fn risk_closed(r: &Record) -> bool {
+    text(r, "RiskState").is_some_and(|s| {
+        ["dismissed", "remediated", "confirmedSafe"]
+            .iter()
+            .any(|c| s.eq_ignore_ascii_case(c))
+    })
+}
+
 impl Analytics {
     /// Sign-in records (every user sign-in category).
     pub(super) fn observe_signin(&mut self, r: &Record, out: &mut Vec<Match>) {
@@ -125,6 +136,7 @@ impl Analytics {
         st.saw_ip(ip, t);
         let mut fired = Vec::new();
         if (high(r, "RiskLevelDuringSignIn") || high(r, "RiskLevelAggregated"))
+            && !risk_closed(r)
             && t.saturating_sub(st.risk_alerted) >= risk_quiet
         {
             st.risk_alerted = t;
@@ -227,9 +239,10 @@ impl Analytics {
         out.push(f.into_match(&self.infos[super::DISABLED_I]));
     }
 
-    /// Risk records: a user at high risk (`AADRiskyUsers`) or a high-risk detection (`AADUserRiskEvents`).
+    /// Risk records: a user at high risk (`AADRiskyUsers`) or a high-risk detection (`AADUserRiskEvents`)
+    /// whose risk is still open (not dismissed, remediated or confirmed safe).
     pub(super) fn observe_risk(&mut self, r: &Record, out: &mut Vec<Match>) {
-        if !high(r, "RiskLevel") {
+        if !high(r, "RiskLevel") || risk_closed(r) {
             return;
         }
         if r.category == Category::RiskyUsers

@@ -174,6 +174,48 @@ fn high_risk_once_per_window() {
 }
 
 #[test]
+fn high_risk_that_was_dismissed_or_remediated_does_not_alert() {
+    let mut a = Analytics::new(100);
+    let detection = |state: &str, user: &str, m: i64| {
+        rec(
+            Category::UserRiskEvents,
+            "d",
+            m,
+            &[
+                ("UserPrincipalName", user.to_owned()),
+                ("RiskLevel", "high".to_owned()),
+                ("RiskState", state.to_owned()),
+            ],
+        )
+    };
+    assert!(ids(&mut a, &detection("dismissed", "a@x", 0)).is_empty());
+    assert!(ids(&mut a, &detection("remediated", "a@x", 1)).is_empty());
+    assert!(ids(&mut a, &detection("confirmedSafe", "a@x", 2)).is_empty());
+    assert_eq!(ids(&mut a, &detection("atRisk", "a@x", 3)), [HIGH_RISK]);
+    assert_eq!(
+        ids(&mut a, &detection("confirmedCompromised", "b@x", 4)),
+        [HIGH_RISK]
+    );
+    // A high-risk sign-in whose risk the user remediated (MFA, secure password change): no alert; an
+    // open one on the same account still alerts.
+    let signin = |state: &str, m: i64| {
+        rec(
+            Category::SignInLogs,
+            "s",
+            m,
+            &[
+                ("UserPrincipalName", "c@x".to_owned()),
+                ("ResultType", "0".to_owned()),
+                ("RiskLevelDuringSignIn", "high".to_owned()),
+                ("RiskState", state.to_owned()),
+            ],
+        )
+    };
+    assert!(ids(&mut a, &signin("remediated", 5)).is_empty());
+    assert_eq!(ids(&mut a, &signin("atRisk", 6)), [HIGH_RISK]);
+}
+
+#[test]
 fn credentials_consent_and_credential_after_consent() {
     let mut a = Analytics::new(100);
     let key = |old: &str, new: &str| {
