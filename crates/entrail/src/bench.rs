@@ -78,11 +78,27 @@ pub(crate) enum BenchCommand {
         /// Sign-in records to generate.
         #[arg(long, default_value_t = 200_000)]
         records: u64,
-        /// Small flow-log blobs for the listing phase.
+        /// Flow-log blobs of the largest listing run (1/100 and 1/10 of it run first).
         #[arg(long, default_value_t = 100_000)]
         blobs: u64,
+        /// Only the listing phase (a loopback List Blobs server; no Azurite).
+        #[arg(long)]
+        listing_only: bool,
         /// Working directory (replaced).
         #[arg(long, default_value = "entrail-bench-blob")]
+        dir: PathBuf,
+    },
+    /// Syslog messages over loopback TCP and UDP through the syslog source into the archive, vs file import
+    /// of the same records as Syslog rows (docs/benchmarks.md, "Syslog source").
+    Syslog {
+        /// Messages to send.
+        #[arg(long, default_value_t = 200_000)]
+        messages: u64,
+        /// UDP send rate in messages per second (UDP has no backpressure).
+        #[arg(long, default_value_t = 20_000)]
+        udp_rate: u64,
+        /// Working directory (replaced).
+        #[arg(long, default_value = "entrail-bench-syslog")]
         dir: PathBuf,
     },
     /// Sign-ins as Event Hubs messages from the Kafka mock cluster through the Event Hubs source into the
@@ -117,6 +133,25 @@ pub(crate) enum BenchCommand {
         #[arg(long, default_value = "entrail-bench-sinks")]
         dir: PathBuf,
     },
+    /// `entrail hunt` over an NDJSON file of diagnostic-settings records vs the `rsigma` 0.23 command line
+    /// on the same file and rules: records/s, CPU-seconds, ratio (docs/benchmarks.md, "Hunt vs rsigma").
+    Hunt {
+        /// Records to generate (the file is kept in `--dir` and reused).
+        #[arg(long, default_value_t = 200_000)]
+        records: u64,
+        /// Sigma rules directory (default: the 123 SigmaHQ azure rules of the shared test data).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The rsigma binary (`scripts/bench-deps` installs it there).
+        #[arg(long, default_value = "/var/tmp/rsigma/bin/rsigma")]
+        rsigma: PathBuf,
+        /// Working directory (the generated file is kept and reused).
+        #[arg(long, default_value = "entrail-bench-hunt")]
+        dir: PathBuf,
+        /// Runs of each side (the fastest is compared).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Ten analyst queries over generated sign-ins in the archive, vs DuckDB over the same Parquet files.
     Query {
         /// Sign-in records to generate.
@@ -140,6 +175,21 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
             no_baseline,
         } => ingest(*records, dir, *no_baseline),
         BenchCommand::Query { records, dir, runs } => crate::bench_query::run(*records, dir, *runs),
+        BenchCommand::Hunt {
+            records,
+            rules,
+            rsigma,
+            dir,
+            runs,
+        } => crate::bench_hunt::run(&crate::bench_hunt::HuntBench {
+            records: *records,
+            rules: rules
+                .clone()
+                .unwrap_or_else(crate::bench_hunt::default_rules),
+            rsigma: rsigma.clone(),
+            dir: dir.clone(),
+            runs: *runs,
+        }),
         BenchCommand::Log { dir } => crate::bench_log::run(dir),
         BenchCommand::Sinks {
             records,
@@ -157,11 +207,24 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Blob {
             records,
             blobs,
+            listing_only,
             dir,
         } => crate::bench_blob::run(
             &crate::bench_blob::BlobBench {
                 records: *records,
                 blobs: *blobs,
+                listing_only: *listing_only,
+            },
+            dir,
+        ),
+        BenchCommand::Syslog {
+            messages,
+            udp_rate,
+            dir,
+        } => crate::bench_syslog::run(
+            &crate::bench_syslog::SyslogBench {
+                messages: *messages,
+                udp_rate: *udp_rate,
             },
             dir,
         ),

@@ -118,6 +118,10 @@ pub(crate) enum Command {
         /// Directory for the demo's exports and data (replaced if it holds an earlier demo).
         #[arg(long, default_value = "entrail-demo")]
         dir: PathBuf,
+        /// Where the day is collected from: `graph` (Graph over HTTP, the rest imported), `eventhub` (mock
+        /// Kafka cluster), `blob` (Azurite) or `all` (the three at once into one pipeline).
+        #[arg(long, value_enum, default_value = "graph")]
+        source: crate::demo_sources::DemoSource,
     },
     /// Is every required log exported and arriving? Reads diagnostic settings through ARM; one row per
     /// category with its verdict (pass, missing, silent, not_licensed). Exit 0 only when every required
@@ -142,11 +146,22 @@ pub(crate) enum Command {
     },
     /// Run Sigma rules over the archive (or `--input` files): a backtest with a results table (docs/alerts.md).
     Hunt(crate::hunt::HuntArgs),
+    /// Send a time range of the archive to one sink again, through its routes; resumable.
+    Replay(crate::replay::ReplayArgs),
+    /// Volume and cost per category and sink (`report volume`), or one self-contained HTML page with
+    /// coverage, volume charts, ingest lag, alerts and sink volume (`report --html <file>`); docs/report.md.
+    Report(crate::report::ReportArgs),
     /// List and show the alerts detection raised (docs/alerts.md).
     Alerts {
         /// What to do.
         #[command(subcommand)]
         action: crate::alerts::AlertsAction,
+    },
+    /// The host clock against the `[clock]` time servers (SNTP, docs/lag.md).
+    Clock {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::health::ClockAction,
     },
     /// Is each category still arriving from each source? Learns the expected volume per hour of week from
     /// the archive and replays the last day; exit 1 when one is silent now.
@@ -191,6 +206,10 @@ pub(crate) enum Command {
         /// Published heads file to compare with (default: `[integrity] publish_file`).
         #[arg(long)]
         published: Option<PathBuf>,
+        /// A chain head kept outside (JSON text, or a file of heads or `entrail.chain_head` alerts) to
+        /// compare with the chain instead of `--published`: `chain_rewritten` when they differ.
+        #[arg(long, conflicts_with = "published")]
+        head: Option<String>,
     },
     /// Archive retention.
     Retention {

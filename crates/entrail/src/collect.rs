@@ -138,6 +138,7 @@ pub(crate) fn pass(pipeline: &mut Pipeline, keep_going: bool) -> anyhow::Result<
         Err(e) => return Err(e.into()),
     }
     crate::alerts::report_detection(pipeline.detect(), keep_going)?;
+    crate::health::report_watch(pipeline.watch(), keep_going)?;
     pipeline.trim_log()?;
     Ok(())
 }

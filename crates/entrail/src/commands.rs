@@ -40,6 +40,7 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             all_revisions,
         } => crate::query::run(&load_config(&cli)?.data_dir, sql, format, all_revisions),
         Command::Status { json } => status(&cli, json),
+        Command::Clock { ref action } => crate::health::clock(&load_config(&cli)?, action),
         Command::Silence {
             json,
             ref history,
@@ -89,22 +90,33 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             days,
             seed,
             ref dir,
-        } => crate::demo::run(users, days, seed, dir),
+            source,
+        } => match source {
+            crate::demo_sources::DemoSource::Graph => crate::demo::run(users, days, seed, dir),
+            other => crate::demo_sources::run(other, users, days, seed, dir),
+        },
         Command::Bench { ref which } => crate::bench::run(which),
         Command::Hunt(ref args) => crate::hunt::run(&load_config(&cli)?.data_dir, args),
+        Command::Replay(ref args) => crate::replay::run(load_config(&cli)?, args),
+        Command::Report(ref args) => crate::report::run(&load_config(&cli)?, args),
         Command::Alerts { ref action } => crate::alerts::run(&load_config(&cli)?.data_dir, action),
         Command::Verify {
             ref from,
             ref to,
             json,
             ref published,
-        } => crate::verify::verify(
-            &cli,
-            from.as_deref(),
-            to.as_deref(),
-            json,
-            published.as_deref(),
-        ),
+            ref head,
+        } => {
+            // `--head`: the given heads, written where `--published` reads them.
+            let heads = head.as_deref().map(crate::health::head_file).transpose()?;
+            crate::verify::verify(
+                &cli,
+                from.as_deref(),
+                to.as_deref(),
+                json,
+                heads.as_ref().map(|h| h.path()).or(published.as_deref()),
+            )
+        }
         Command::Retention {
             action: crate::verify::RetentionAction::Plan { json },
         } => crate::verify::retention_plan(&cli, json),

@@ -105,7 +105,8 @@ fn flush(
     Ok(())
 }
 
-pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Result<ExitCode> {
+/// Empties `dir` if it holds an earlier demo (refuses any other directory), creates it with its marker.
+pub(crate) fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
         if !dir.join(MARKER).exists() {
             bail!(
@@ -115,12 +116,18 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         }
         std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
-    let exports = dir.join("exports");
-    std::fs::create_dir_all(&exports)?;
+    std::fs::create_dir_all(dir)?;
     std::fs::write(
         dir.join(MARKER),
         "entrail demo directory; `entrail demo` replaces it\n",
     )?;
+    Ok(())
+}
+
+pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Result<ExitCode> {
+    prepare_dir(dir)?;
+    let exports = dir.join("exports");
+    std::fs::create_dir_all(&exports)?;
 
     let cfg = sim::TenantConfig {
         seed,
@@ -252,6 +259,21 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         status.quarantine_open
     ));
 
+    let d = dir.join("data");
+    examples(&d)?;
+    crate::alerts::demo(&mut pipeline, &d)?;
+    output::line(&format!(
+        "\nTry next:\n  entrail -d {0} status\n  entrail -d {0} query \"SELECT * FROM AuditLogs LIMIT 3\" --format json\n  entrail -d {0} query \"SELECT _Key, _Revision, RiskLevelDuringSignIn FROM SigninLogs WHERE _Revision > 0 LIMIT 5\" --all-revisions\n  entrail -d {0} quarantine list\n  entrail -d {0} import <your exported files>\n  entrail init   # then edit entrail.toml and `entrail run`",
+        d.display()
+    ));
+    if !all_ok {
+        bail!("the archive does not match the generator's ground truth (see the check column)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The three example queries of the demo, with the command that runs each.
+pub(crate) fn examples(data: &Path) -> anyhow::Result<()> {
     let examples = [
         (
             "Top IP addresses by failed interactive sign-ins",
@@ -269,24 +291,16 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
     for (title, sql) in examples {
         output::line(&format!(
             "\n{title}:\n  entrail -d {} query \"{sql}\"",
-            dir.join("data").display()
+            data.display()
         ));
-        let batches = block_on(sql_batches(&dir.join("data"), sql, false))??;
+        let batches = block_on(sql_batches(data, sql, false))??;
         output::line(&store::query::format_table(&batches)?);
     }
-    let d = dir.join("data");
-    crate::alerts::demo(&mut pipeline, &d)?;
-    output::line(&format!(
-        "\nTry next:\n  entrail -d {0} status\n  entrail -d {0} query \"SELECT * FROM AuditLogs LIMIT 3\" --format json\n  entrail -d {0} query \"SELECT _Key, _Revision, RiskLevelDuringSignIn FROM SigninLogs WHERE _Revision > 0 LIMIT 5\" --all-revisions\n  entrail -d {0} quarantine list\n  entrail -d {0} import <your exported files>\n  entrail init   # then edit entrail.toml and `entrail run`",
-        d.display()
-    ));
-    if !all_ok {
-        bail!("the archive does not match the generator's ground truth (see the check column)");
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
-fn count(batches: &[store::query::RecordBatch]) -> u64 {
+/// The single count of a `SELECT count(*)` result.
+pub(crate) fn count(batches: &[store::query::RecordBatch]) -> u64 {
     use store::query::AsArray;
     batches
         .iter()

@@ -78,6 +78,45 @@ pub(crate) fn print_status(s: &Status) {
         "quarantine: {} open of {}",
         s.quarantine_open, s.quarantine_total
     ));
+    if !s.sinks.is_empty() {
+        // docs/sinks.md "Routes": backlog, routed counts, and records lost to the log's disk budget.
+        let mut t = table(&[
+            "sink",
+            "priority",
+            "routed",
+            "backlog",
+            "backlog bytes",
+            "oldest unsent",
+            "sent",
+            "filtered",
+            "lost",
+        ]);
+        for k in &s.sinks {
+            t.add_row(vec![
+                k.sink.clone(),
+                k.priority.to_string(),
+                if k.routed { "yes" } else { "all" }.to_owned(),
+                k.backlog_records.to_string(),
+                bytes(k.backlog_bytes),
+                k.oldest_unsent_age_seconds
+                    .map(|a| format!("{a}s ago"))
+                    .unwrap_or_default(),
+                k.sent_records.to_string(),
+                k.filtered_records.to_string(),
+                k.lost_records.to_string(),
+            ]);
+        }
+        line(&t.to_string());
+        for k in s.sinks.iter().filter(|k| k.lost_records > 0) {
+            line(&format!(
+                "ALERT: sink {} lost {} records ({}) to the log's disk budget, last at {}",
+                k.sink,
+                k.lost_records,
+                bytes(k.lost_bytes),
+                k.last_loss_at.as_deref().unwrap_or("?")
+            ));
+        }
+    }
     for src in &s.sources {
         line(&format!(
             "source {} (as of {}):",
@@ -144,6 +183,26 @@ pub(crate) fn print_status(s: &Status) {
             src.tls_failures
         ));
     }
+    for l in &s.lake {
+        line(&format!(
+            "lake sink {} ({}): {} files ({}) in the lake; backlog {} files ({}), oldest {}; {} deletions pending, {} kept after retention; last success {}{}",
+            l.id,
+            l.target,
+            l.lake_files,
+            bytes(l.lake_bytes),
+            l.pending_files,
+            bytes(l.pending_bytes),
+            l.oldest_pending.as_deref().unwrap_or("-"),
+            l.pending_deletes,
+            l.kept_files,
+            l.last_success.as_deref().unwrap_or("never"),
+            l.last_error
+                .as_deref()
+                .map(|e| format!("; LAST ERROR: {e}"))
+                .unwrap_or_default()
+        ));
+    }
+    crate::health::print_status(s);
 }
 
 /// One Blob source's per-container progress (`entrail status`).

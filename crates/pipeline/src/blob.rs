@@ -55,7 +55,7 @@ impl Pipeline {
         cursors: Option<StoreCursors>,
     ) -> BlobCollector {
         BlobCollector {
-            deliver: HubDeliver::new(self.shared_hub()),
+            deliver: self.hub_deliver(),
             cursors,
             sources: sources.into_iter().map(Arc::new).collect(),
             status_path: status_path(&self.config().data_dir),

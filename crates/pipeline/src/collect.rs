@@ -21,24 +21,41 @@ use store::hub::Hub;
 #[derive(Clone)]
 pub struct HubDeliver {
     hub: Arc<Mutex<Hub>>,
+    /// Ingest lag of what was delivered (`crate::lag`), when measured.
+    lag: Option<Arc<crate::lag::LagTracker>>,
 }
 
 impl HubDeliver {
-    /// Delivers into this hub.
+    /// Delivers into this hub (lag not measured).
     pub fn new(hub: Arc<Mutex<Hub>>) -> HubDeliver {
-        HubDeliver { hub }
+        HubDeliver { hub, lag: None }
+    }
+}
+
+impl Pipeline {
+    /// Delivers into this pipeline's hub, measuring the ingest lag of what becomes durable.
+    pub fn hub_deliver(&self) -> HubDeliver {
+        HubDeliver {
+            hub: self.shared_hub(),
+            lag: Some(self.watcher().lag().clone()),
+        }
     }
 }
 
 impl Deliver for HubDeliver {
     async fn deliver(&self, batch: Batch) -> Result<Accepted, DeliverError> {
         let hub = self.hub.clone();
+        let lag = self.lag.clone();
         let done = tokio::task::spawn_blocking(move || {
             // A panic while another delivery held the lock may have left the dedupe index ahead of the log:
             // refuse to go on rather than risk forgetting records (reopening rebuilds the index).
             let mut hub = hub.lock().map_err(|_| {
                 DeliverError::new("the hub is unusable after a panic in an earlier delivery")
             })?;
+            // Ingest lag of what is handed over (a failed batch is retried; its content is counted once).
+            if let Some(lag) = &lag {
+                lag.observe(&batch.records);
+            }
             hub.ingest(batch.records, batch.rejected)
                 .map_err(|e| DeliverError {
                     message: format!("appending to the log: {e}"),
@@ -117,9 +134,7 @@ impl Pipeline {
             Arc::new(Cursors::open(dir).map_err(|e| PipelineError::Cursor(e.to_string()))?);
         Ok(Collector {
             blob: self.blob_collector(Some(StoreCursors(cursors.clone())))?,
-            deliver: HubDeliver {
-                hub: self.shared_hub(),
-            },
+            deliver: self.hub_deliver(),
             cursors: StoreCursors(cursors),
             sources: sources.into_iter().map(Arc::new).collect(),
             status_path: status_path(dir),
@@ -262,6 +277,9 @@ impl Collector {
         let r = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &self.status_path));
         if let Err(e) = r {
             tracing::warn!(path = %self.status_path.display(), error = %e, "writing source status");
+        }
+        if let (Some(lag), Some(dir)) = (&self.deliver.lag, self.status_path.parent()) {
+            lag.save(&crate::lag::status_path(dir));
         }
     }
 }

@@ -39,7 +39,7 @@ pub(crate) fn archive(log: &Log, archive: &mut Archive) -> Result<ConsumeReport,
     let mut report = ConsumeReport {
         from,
         to: from,
-        records: 0,
+        ..ConsumeReport::default()
     };
     let mut reader = log.reader(from);
     loop {
@@ -67,6 +67,7 @@ pub(crate) fn archive(log: &Log, archive: &mut Archive) -> Result<ConsumeReport,
 pub(crate) fn sink(
     log: &Log,
     sink: &mut dyn Sink,
+    router: &mut crate::routes::SinkRouter<'_>,
     quarantine: &mut dyn FnMut(Vec<model::Rejected>) -> Result<(), PipelineError>,
 ) -> Result<ConsumeReport, PipelineError> {
     let from = log
@@ -76,7 +77,7 @@ pub(crate) fn sink(
     let mut report = ConsumeReport {
         from,
         to: from,
-        records: 0,
+        ..ConsumeReport::default()
     };
     let mut reader = log.reader(from);
     loop {
@@ -87,14 +88,17 @@ pub(crate) fn sink(
         let mut records = Vec::with_capacity(batch.len());
         for (offset, bytes) in &batch {
             let r = decode(*offset, bytes)?;
-            if sink.accepts(r.category) {
+            if router.admit(sink.accepts(r.category), &r, bytes.len()) {
                 records.push(r);
             }
         }
-        sink.send(&records).map_err(|source| PipelineError::Sink {
-            id: sink.id().to_owned(),
-            source,
-        })?;
+        if let Err(source) = sink.send(&records) {
+            router.failed();
+            return Err(PipelineError::Sink {
+                id: sink.id().to_owned(),
+                source,
+            });
+        }
         let rejected = sink.take_rejected();
         if !rejected.is_empty() {
             quarantine(rejected)?;
@@ -102,6 +106,10 @@ pub(crate) fn sink(
         report.records += records.len() as u64;
         report.to = last + 1;
         log.commit(sink.id(), report.to)?;
+        router.acknowledged();
+    }
+    if router.filtered + router.sampled > 0 {
+        tracing::info!(sink = %sink.id(), filtered = router.filtered, sampled = router.sampled, "records left out by routes (counted in sinks/volume.json)");
     }
     Ok(report)
 }

@@ -49,7 +49,7 @@ impl Pipeline {
     /// A collector over sources the caller built (tests, benchmarks).
     pub fn eventhubs_collector_with(&self, sources: Vec<EventHubsSource>) -> EventHubsCollector {
         EventHubsCollector {
-            deliver: HubDeliver::new(self.shared_hub()),
+            deliver: self.hub_deliver(),
             sources: sources.into_iter().map(Arc::new).collect(),
             status_path: status_path(&self.config().data_dir),
         }

@@ -67,6 +67,12 @@ pub enum PipelineError {
     /// Detection or the alert store failed (docs/alerts.md).
     #[error("detection: {0}")]
     Detection(String),
+    /// Per-sink accounting (`sinks/volume.json`, `sinks/losses.json`) or a replay's progress failed.
+    #[error("sink accounting: {0}")]
+    Accounting(String),
+    /// A replay could not run (bad range, unknown sink, archive unreadable).
+    #[error("replay: {0}")]
+    Replay(String),
 }
 
 /// What an import did.
@@ -92,6 +98,8 @@ pub struct Pipeline {
     sealer: Option<Arc<store::seal::Sealer>>,
     /// The detection consumer, loaded on the first `detect()` (see [`crate::detection`]).
     pub(crate) detector: Mutex<Option<crate::detection::Detector>>,
+    /// Health checks: ingest lag, clock, silence (see [`crate::watch`]).
+    pub(crate) watch: crate::watch::Watch,
 }
 
 impl Pipeline {
@@ -117,8 +125,10 @@ impl Pipeline {
             }
             None => None,
         };
+        let watch = crate::watch::Watch::new(&config.watch, &config.data_dir);
         Ok(Pipeline {
             config,
+            watch,
             hub: Arc::new(Mutex::new(hub)),
             log,
             sealer,
@@ -293,6 +303,17 @@ impl Pipeline {
         let mut first_error = None;
         for s in self.config.sinks.clone() {
             let id = s.id().to_owned();
+            if let SinkConfig::Lake(c) = &s {
+                // Not a log consumer: replicates the archive's committed files (see `crate::lake`).
+                match self.sync_lake(c) {
+                    Ok(report) => reports.push((id, report)),
+                    Err(e) => {
+                        tracing::error!(sink = %id, error = %e, "lake sink failed; retried next run, nothing skipped");
+                        first_error.get_or_insert(e);
+                    }
+                }
+                continue;
+            }
             let hub = &self.hub;
             let mut quarantine = |rejected: Vec<model::Rejected>| -> Result<(), PipelineError> {
                 hub.lock()
@@ -302,8 +323,11 @@ impl Pipeline {
                     .map_err(|e| PipelineError::Hub(e.into()))?;
                 Ok(())
             };
-            let result = build_sink(s)
-                .and_then(|mut sink| consume::sink(&self.log, sink.as_mut(), &mut quarantine));
+            let mut router =
+                crate::routes::SinkRouter::new(&self.config.routes, &self.config.data_dir, &id);
+            let result = build_sink(s).and_then(|mut sink| {
+                consume::sink(&self.log, sink.as_mut(), &mut router, &mut quarantine)
+            });
             match result {
                 Ok(report) => reports.push((id, report)),
                 Err(e) => {
@@ -323,7 +347,7 @@ impl Pipeline {
         self.hub().checkpoint()?;
         let log = &self.log;
         let mut min = log.committed(consume::ARCHIVE_CONSUMER).unwrap_or(0);
-        for s in &self.config.sinks {
+        for s in self.config.sinks.iter().filter(|s| s.consumes_log()) {
             min = min.min(log.committed(s.id()).unwrap_or(0));
         }
         if self.config.detection.enabled {
@@ -331,6 +355,31 @@ impl Pipeline {
                 log.committed(crate::detection::DETECT_CONSUMER)
                     .unwrap_or(0),
             );
+        }
+        if let Some(budget) = self.config.disk_budget_bytes {
+            // The archive and detection are never skipped; sinks may be, lowest priority first (counted).
+            let mut protected = log.committed(consume::ARCHIVE_CONSUMER).unwrap_or(0);
+            if self.config.detection.enabled {
+                protected = protected.min(
+                    log.committed(crate::detection::DETECT_CONSUMER)
+                        .unwrap_or(0),
+                );
+            }
+            let sinks: Vec<String> = self
+                .config
+                .sinks
+                .iter()
+                .filter(|s| s.consumes_log())
+                .map(|s| s.id().to_owned())
+                .collect();
+            min = crate::routes::budget::enforce(
+                log,
+                &self.config.data_dir,
+                budget,
+                protected,
+                &sinks,
+                &self.config.routes,
+            )?;
         }
         Ok(log.truncate_before(min)?)
     }
@@ -355,8 +404,12 @@ fn needs_compaction(archive: &Archive) -> bool {
     false
 }
 
+/// Why a lake sink cannot be built as a log sink (e.g. for `replay`).
+const LAKE_NOT_A_LOG_SINK: &str = "a lake sink replicates the archive's files, not log records \
+     (docs/lake.md); to upload again, delete <data_dir>/lake/<id>.json";
+
 /// The one place sink configs become sinks.
-fn build_sink(config: SinkConfig) -> Result<Box<dyn Sink>, PipelineError> {
+pub(crate) fn build_sink(config: SinkConfig) -> Result<Box<dyn Sink>, PipelineError> {
     let id = config.id().to_owned();
     let err = |source| PipelineError::Sink {
         id: id.clone(),
@@ -368,12 +421,16 @@ fn build_sink(config: SinkConfig) -> Result<Box<dyn Sink>, PipelineError> {
             path,
             rotate_bytes,
             categories,
-        } => Box::new(FileSink::new(FileSinkConfig {
-            id,
-            path,
-            rotate_bytes,
-            categories,
-        })),
+            encoding,
+        } => Box::new(
+            FileSink::new(FileSinkConfig {
+                id,
+                path,
+                rotate_bytes,
+                categories,
+            })
+            .with_encoding(encoding),
+        ),
         SinkConfig::SplunkHec(c) => Box::new(sinks::splunk::SplunkHecSink::new(*c).map_err(err)?),
         SinkConfig::Syslog(c) => Box::new(sinks::syslog::SyslogSink::new(*c).map_err(err)?),
         SinkConfig::Kafka(c) => Box::new(sinks::kafka::KafkaSink::new(*c).map_err(err)?),
@@ -381,5 +438,10 @@ fn build_sink(config: SinkConfig) -> Result<Box<dyn Sink>, PipelineError> {
             Box::new(sinks::elastic::ElasticSink::new(*c).map_err(err)?)
         }
         SinkConfig::Sentinel(c) => Box::new(sinks::sentinel::SentinelSink::new(*c).map_err(err)?),
+        SinkConfig::Lake(_) => {
+            return Err(err(sinks::SinkError::Config {
+                message: LAKE_NOT_A_LOG_SINK.to_owned(),
+            }));
+        }
     })
 }

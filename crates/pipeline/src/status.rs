@@ -68,6 +68,19 @@ pub struct Status {
     /// Syslog sources: listeners and message, truncation, quarantine and UDP drop counts, as the collector
     /// last saved them (`syslog-status.json`); empty when none ran.
     pub syslog: Vec<sources::syslog::SyslogStatus>,
+    /// Lake sinks: files and bytes of the archive not yet uploaded, pending deletions, last error, from the
+    /// manifest and each sink's progress file (docs/lake.md); empty without lake sinks.
+    pub lake: Vec<sinks::lake::LakeBacklog>,
+    /// Ingest lag per source and category over the sliding window, as last saved (`lag-status.json`,
+    /// docs/lag.md); empty when nothing was measured.
+    pub lag: Vec<crate::lag::LagStatus>,
+    /// The last host clock check against the SNTP servers (`clock-status.json`), if any.
+    pub clock: Option<crate::clock::ClockStatus>,
+    /// Source/category pairs silent at the last `[silence]` check (`silence-state.json`).
+    pub silent: Vec<crate::watch::SilentPair>,
+    /// Log-consuming sinks: backlog (records, bytes, age of the oldest unsent record), sent and filtered
+    /// counts, records lost to the disk budget (docs/sinks.md "Routes").
+    pub sinks: Vec<crate::routes::status::SinkStatus>,
 }
 
 /// One API source's last saved accounting.
@@ -150,8 +163,20 @@ impl Pipeline {
             .config()
             .sinks
             .iter()
+            .filter(|s| s.consumes_log())
             .map(|s| s.id().to_owned())
             .collect();
+        let lake = self.lake_backlog();
+        let log_sinks: Vec<String> = (self.config().sinks.iter())
+            .filter(|s| s.consumes_log())
+            .map(|s| s.id().to_owned())
+            .collect();
+        let sink_status = crate::routes::status::sink_statuses(
+            self.log(),
+            &self.config().data_dir,
+            &log_sinks,
+            &self.config().routes,
+        );
         let mut hub = self.hub();
         let log = hub.log().clone();
         let end = log.end_offset();
@@ -208,6 +233,13 @@ impl Pipeline {
             eventhubs: crate::eventhubs::load_status(&self.config().data_dir),
             blob: crate::blob::load_status(&self.config().data_dir),
             syslog: crate::syslog_source::load_status(&self.config().data_dir),
+            lake,
+            lag: crate::lag::load_status(&self.config().data_dir),
+            clock: crate::clock::load_status(&self.config().data_dir),
+            silent: crate::watch::load_silence_state(&self.config().data_dir)
+                .into_values()
+                .collect(),
+            sinks: sink_status,
         })
     }
 }

@@ -40,7 +40,7 @@ impl Pipeline {
             }
         }
         Ok(SyslogCollector {
-            deliver: HubDeliver::new(self.shared_hub()),
+            deliver: self.hub_deliver(),
             sources: sources.into_iter().map(Arc::new).collect(),
             status_path: status_path(&self.config().data_dir),
         })

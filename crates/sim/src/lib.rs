@@ -26,6 +26,7 @@ macro_rules! obj {
 pub mod attacks;
 pub mod azurite;
 pub mod blob;
+pub mod blob_server;
 mod catalog;
 pub mod category;
 mod config;
@@ -35,6 +36,7 @@ pub mod kafka;
 mod rhythm;
 pub mod server;
 pub mod shape;
+pub mod sntp;
 pub mod tenant;
 pub mod truth;
 mod util;

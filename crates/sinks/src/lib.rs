@@ -9,6 +9,8 @@ pub mod elastic;
 pub mod file;
 mod http;
 pub mod kafka;
+pub mod lake;
+pub mod ocsf;
 pub mod sentinel;
 pub mod splunk;
 pub mod syslog;
@@ -101,6 +103,23 @@ pub enum SinkError {
         #[source]
         source: Box<rdkafka::error::KafkaError>,
     },
+    /// An object store request failed (lake sink, see [`lake`]).
+    #[error("object store {target}")]
+    ObjectStore {
+        /// The target and the action (no credentials).
+        target: String,
+        /// The cause.
+        #[source]
+        source: Box<object_store::Error>,
+    },
+    /// A local file is not what its checksum says (lake sink: an archive file differs from its manifest entry).
+    #[error("{path}: {message}")]
+    Integrity {
+        /// The file.
+        path: String,
+        /// What differs.
+        message: String,
+    },
     /// The sink cannot work as configured (invalid config, unreadable CA file, receiver-side setting).
     #[error("sink configuration: {message}")]
     Config {
@@ -136,6 +155,8 @@ impl SinkError {
             SinkError::Protocol { .. } => ErrorKind::Transient,
             SinkError::Config { .. } => ErrorKind::Fatal,
             SinkError::Kafka { source, .. } => kafka::error_kind(source),
+            SinkError::ObjectStore { source, .. } => lake::error_kind(source),
+            SinkError::Integrity { .. } => ErrorKind::Fatal,
             SinkError::Smtp { code, source, .. } => match code {
                 Some(530 | 534 | 535 | 454) => ErrorKind::Auth,
                 Some(400..=499) => ErrorKind::Transient,

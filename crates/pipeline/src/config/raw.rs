@@ -38,6 +38,24 @@ pub struct RawConfig {
     /// Alert destinations (`[[alerts.destinations]]`, docs/alerts.md).
     #[serde(default)]
     pub alerts: crate::detection::RawAlertsConfig,
+    /// Ingest lag and future timestamps (`[lag]`, docs/lag.md).
+    #[serde(default)]
+    pub lag: crate::lag::RawLagConfig,
+    /// Host clock checked against SNTP servers (`[clock]`, docs/lag.md).
+    #[serde(default)]
+    pub clock: crate::clock::RawClockConfig,
+    /// Silence detection inside `entrail run` (`[silence]`, docs/coverage.md); its presence turns it on.
+    #[serde(default)]
+    pub silence: Option<crate::watch::RawSilenceConfig>,
+    /// `[[routes]]`: which records go to which sink (docs/sinks.md "Routes").
+    #[serde(default)]
+    pub routes: Vec<crate::routes::RawRoute>,
+    /// `[sink_priority]`: sink id -> priority under `log.disk_budget_bytes` (default 0; lowest loses first).
+    #[serde(default)]
+    pub sink_priority: BTreeMap<String, i64>,
+    /// `entrail report` (`[report]`, docs/report.md): price per GB per sink.
+    #[serde(default)]
+    pub report: crate::report::RawReportConfig,
 }
 
 /// `[integrity]`: the hash chain sealing log segments and archive files (docs/integrity.md).
@@ -46,6 +64,8 @@ pub struct RawConfig {
 pub struct RawIntegrityConfig {
     /// Seal files into the chain (default true).
     pub enabled: Option<bool>,
+    /// Hash over file contents: `blake3` (default) or `sha256`.
+    pub hash: Option<String>,
     /// Ed25519 private key, PKCS#8 PEM, signing checkpoints (`entrail integrity keygen` writes one).
     pub signing_key_file: Option<PathBuf>,
     /// Ed25519 public key, SPKI PEM, that `entrail verify` checks checkpoints against.
@@ -59,6 +79,9 @@ pub struct RawIntegrityConfig {
     /// Log every checkpoint as an info line (target `entrail::seal::head`).
     #[serde(default)]
     pub publish_log: bool,
+    /// Send every checkpoint to the alert destinations as an `entrail.chain_head` finding (docs/integrity.md).
+    #[serde(default)]
+    pub publish_alerts: bool,
 }
 
 const fn one() -> u32 {
@@ -78,6 +101,12 @@ impl Default for RawConfig {
             integrity: RawIntegrityConfig::default(),
             detection: None,
             alerts: crate::detection::RawAlertsConfig::default(),
+            lag: crate::lag::RawLagConfig::default(),
+            clock: crate::clock::RawClockConfig::default(),
+            silence: None,
+            routes: Vec::new(),
+            sink_priority: BTreeMap::new(),
+            report: crate::report::RawReportConfig::default(),
         }
     }
 }
@@ -92,6 +121,8 @@ pub struct RawLogConfig {
     pub commit_delay_ms: Option<u64>,
     /// How long the dedupe index remembers a key (default `72h`).
     pub dedupe_horizon: Option<String>,
+    /// Disk budget of the log segments in bytes; absent = keep until every consumer has them (docs/sinks.md).
+    pub disk_budget_bytes: Option<u64>,
 }
 
 /// `[archive]`.
@@ -186,6 +217,9 @@ pub enum RawSinkConfig {
         /// Only these categories (default: all).
         #[serde(default)]
         categories: Vec<String>,
+        /// Line encoding: `native` (canonical record, default), `raw`, `ocsf`, `ocsf_raw`.
+        #[serde(default)]
+        encoding: sinks::ocsf::RecordEncoding,
     },
     /// Splunk HTTP Event Collector; every key is documented on [`sinks::splunk::SplunkHecConfig`].
     SplunkHec(Box<sinks::splunk::SplunkHecConfig>),
@@ -197,4 +231,7 @@ pub enum RawSinkConfig {
     Elasticsearch(Box<sinks::elastic::ElasticConfig>),
     /// Microsoft Sentinel / Azure Monitor Logs Ingestion API; see [`sinks::sentinel::SentinelConfig`].
     Sentinel(Box<sinks::sentinel::SentinelConfig>),
+    /// Blob / S3 / local lake: the archive's Parquet files replicated to an object store; see
+    /// [`sinks::lake::LakeConfig`] and `docs/lake.md`.
+    Lake(Box<sinks::lake::LakeConfig>),
 }

@@ -38,6 +38,14 @@ pub struct Config {
     pub integrity: Option<store::seal::SealConfig>,
     /// Detection and alert destinations (`[detection]`, `[alerts]`).
     pub detection: crate::detection::DetectionConfig,
+    /// Health checks of `entrail run`: `[lag]`, `[clock]`, `[silence]` (docs/lag.md).
+    pub watch: crate::watch::WatchConfig,
+    /// `[[routes]]` and `[sink_priority]` (docs/sinks.md "Routes").
+    pub routes: crate::routes::Routes,
+    /// `entrail report` (`[report]`).
+    pub report: crate::report::ReportConfig,
+    /// `log.disk_budget_bytes`: the log's disk budget, if any.
+    pub disk_budget_bytes: Option<u64>,
 }
 
 /// A validated source.
@@ -90,6 +98,8 @@ pub enum SinkConfig {
         rotate_bytes: u64,
         /// Category filter (empty: all).
         categories: Vec<Category>,
+        /// Line encoding.
+        encoding: sinks::ocsf::RecordEncoding,
     },
     /// See [`RawSinkConfig::SplunkHec`]; validated.
     SplunkHec(Box<sinks::splunk::SplunkHecConfig>),
@@ -101,6 +111,9 @@ pub enum SinkConfig {
     Elasticsearch(Box<sinks::elastic::ElasticConfig>),
     /// See [`RawSinkConfig::Sentinel`]; validated.
     Sentinel(Box<sinks::sentinel::SentinelConfig>),
+    /// See [`RawSinkConfig::Lake`]; validated. Not a log consumer: it replicates the archive (see
+    /// `crate::lake`).
+    Lake(Box<sinks::lake::LakeConfig>),
 }
 
 impl SinkConfig {
@@ -113,6 +126,13 @@ impl SinkConfig {
             SinkConfig::Kafka(c) => &c.id,
             SinkConfig::Elasticsearch(c) => &c.id,
             SinkConfig::Sentinel(c) => &c.id,
+            SinkConfig::Lake(c) => &c.id,
         }
+    }
+
+    /// Whether the sink reads the log with its own committed offset (every sink but the lake, which
+    /// replicates the archive); only those hold back log trimming.
+    pub fn consumes_log(&self) -> bool {
+        !matches!(self, SinkConfig::Lake(_))
     }
 }

@@ -216,6 +216,7 @@ impl RawConfig {
                     path,
                     rotate_mib,
                     categories,
+                    encoding,
                 } => {
                     let p = format!("sinks[{i}]");
                     valid_id(&id, &format!("{p}.id"), &mut ids, &mut errors);
@@ -241,6 +242,7 @@ impl RawConfig {
                         path,
                         rotate_bytes: rotate_mib * 1024 * 1024,
                         categories,
+                        encoding,
                     });
                 }
                 RawSinkConfig::SplunkHec(c) => {
@@ -273,12 +275,35 @@ impl RawConfig {
                     sink_errors(&p, c.validate(), &mut errors);
                     sinks.push(SinkConfig::Sentinel(c));
                 }
+                RawSinkConfig::Lake(c) => {
+                    let p = format!("sinks[{i}]");
+                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    sink_errors(&p, c.validate(), &mut errors);
+                    sinks.push(SinkConfig::Lake(c));
+                }
             }
         }
         let coverage = crate::coverage::validate_config(self.coverage, &sources, &mut errors);
         let integrity = integrity_config(&self.integrity, &mut errors);
         let legal_holds = legal_holds(&self.archive.legal_hold, &mut errors);
         let detection = crate::detection::validate(self.detection, self.alerts, &mut errors);
+        let mut watch = crate::watch::validate(&self.lag, &self.clock, self.silence, &mut errors);
+        watch.publish_head = self.integrity.publish_alerts && integrity.is_some();
+        // Routes apply to log-consuming sinks only (the lake replicates the archive's files).
+        let sink_ids: Vec<&str> = sinks
+            .iter()
+            .filter(|s| s.consumes_log())
+            .map(SinkConfig::id)
+            .collect();
+        let routes =
+            crate::routes::validate(&self.routes, &self.sink_priority, &sink_ids, &mut errors);
+        let report = crate::report::validate_config(self.report, &mut errors);
+        if self.log.disk_budget_bytes == Some(0) {
+            errors.push(ConfigError::new(
+                "log.disk_budget_bytes",
+                "must be at least 1 (omit it for no budget)",
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -300,6 +325,10 @@ impl RawConfig {
             coverage,
             integrity,
             detection,
+            watch,
+            routes,
+            report,
+            disk_budget_bytes: self.log.disk_budget_bytes,
         })
     }
 }
@@ -370,7 +399,18 @@ fn integrity_config(
             defaults.checkpoint_interval
         }
     };
+    let hash = match raw.hash.as_deref() {
+        None => defaults.hash,
+        Some(name) => store::seal::HashAlg::from_name(name).unwrap_or_else(|| {
+            errors.push(ConfigError::new(
+                "integrity.hash",
+                format!("{name:?} is not a hash; use \"blake3\" or \"sha256\""),
+            ));
+            defaults.hash
+        }),
+    };
     let cfg = store::seal::SealConfig {
+        hash,
         signing_key_file: raw.signing_key_file.clone(),
         verify_key_file: raw.verify_key_file.clone(),
         checkpoint_every: raw.checkpoint_every.unwrap_or(defaults.checkpoint_every),

@@ -164,12 +164,8 @@ pub(crate) fn validate(
             );
         }
     }
-    if !alerts.destinations.is_empty() && !out.enabled {
-        errors.push(ConfigError::new(
-            "alerts.destinations",
-            "alerts need detection: add a [detection] section",
-        ));
-    }
+    // Destinations without `[detection]` are fine: entrail's own health findings (ingest lag, clock skew,
+    // silence: `crate::watch`) go through them too.
     out.destinations = alerts.destinations;
     out
 }

@@ -255,6 +255,13 @@ impl Detector {
         Ok(())
     }
 
+    /// Stores alerts raised outside the rules (entrail's own health findings, `crate::watch`) and rewrites
+    /// the `Alerts` table.
+    pub fn store_alerts(&mut self, alerts: &[Alert]) -> Result<(), PipelineError> {
+        self.store.append(alerts).map_err(store_error)?;
+        self.store.write_table().map_err(store_error)
+    }
+
     /// Delivers every stored alert version past each destination's delivered offset, in order; a failure
     /// stops that destination (retried next run, nothing skipped) and the others go on.
     pub fn deliver(
