@@ -205,23 +205,7 @@ pub(crate) fn run(users: u32, days: u32, seed: u64, dir: &Path) -> anyhow::Resul
         "check",
     ]);
     let mut all_ok = true;
-    // The generator names Activity Log categories (Administrative, ...) and resource-log categories by their
-    // own diagnostic names; the archive files them under AzureActivity and AzureDiagnostics.
-    let mut expected_by: BTreeMap<model::Category, (u64, u64)> = BTreeMap::new();
-    for (name, truth) in &truth.categories {
-        let category =
-            model::Category::from_name(name).unwrap_or(model::Category::ResourceDiagnostics);
-        let expected = if truth.flow_tuples > 0 {
-            truth.flow_tuples
-        } else if truth.id_field.is_some() {
-            truth.distinct_ids
-        } else {
-            truth.originals
-        };
-        let e = expected_by.entry(category).or_default();
-        e.0 += truth.emitted;
-        e.1 += expected;
-    }
+    let mut expected_by = expected_by_category(&truth);
     for (name, t) in &graph_truth.categories {
         let category = model::Category::from_name(name)
             .with_context(|| format!("the tenant served an unknown category {name}"))?;
@@ -312,4 +296,28 @@ pub(crate) fn count(batches: &[store::query::RecordBatch]) -> u64 {
         })
         .map(|n| u64::try_from(n).unwrap_or(0))
         .sum()
+}
+
+/// Per archive category: (records the generator emitted, records the archive should hold once each) from the
+/// ground truth. The generator names Activity Log categories (Administrative, ...) and resource-log categories
+/// by their own diagnostic names; the archive files them under AzureActivity and AzureDiagnostics.
+pub(crate) fn expected_by_category(
+    truth: &sim::GroundTruth,
+) -> BTreeMap<model::Category, (u64, u64)> {
+    let mut expected_by: BTreeMap<model::Category, (u64, u64)> = BTreeMap::new();
+    for (name, t) in &truth.categories {
+        let category =
+            model::Category::from_name(name).unwrap_or(model::Category::ResourceDiagnostics);
+        let expected = if t.flow_tuples > 0 {
+            t.flow_tuples
+        } else if t.id_field.is_some() {
+            t.distinct_ids
+        } else {
+            t.originals
+        };
+        let e = expected_by.entry(category).or_default();
+        e.0 += t.emitted;
+        e.1 += expected;
+    }
+    expected_by
 }

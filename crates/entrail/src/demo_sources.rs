@@ -11,7 +11,6 @@ use crate::query::{block_on, sql_batches};
 use anyhow::{Context, bail};
 use pipeline::Pipeline;
 use sources::graph::{Accepted, BackfillProgress};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -352,21 +351,7 @@ fn summarize(
     dir: &Path,
     truth: &sim::GroundTruth,
 ) -> anyhow::Result<bool> {
-    let mut expected_by: BTreeMap<model::Category, (u64, u64)> = BTreeMap::new();
-    for (name, t) in &truth.categories {
-        let category =
-            model::Category::from_name(name).unwrap_or(model::Category::ResourceDiagnostics);
-        let expected = if t.flow_tuples > 0 {
-            t.flow_tuples
-        } else if t.id_field.is_some() {
-            t.distinct_ids
-        } else {
-            t.originals
-        };
-        let e = expected_by.entry(category).or_default();
-        e.0 += t.emitted;
-        e.1 += expected;
-    }
+    let expected_by = crate::demo::expected_by_category(truth);
     let status = pipeline.status()?;
     let mut table = output::table(&[
         "category",

@@ -119,6 +119,22 @@ impl RawConfig {
         let mut ids = Vec::new();
         let mut sources = Vec::new();
         for (i, s) in self.sources.into_iter().enumerate() {
+            // A component source: its id checked here (unique across sources and sinks), its own
+            // problems nested under `sources[i]`.
+            macro_rules! check_source {
+                ($c:expr) => {{
+                    let p = format!("sources[{i}]");
+                    valid_id(&$c.id, &format!("{p}.id"), &mut ids, &mut errors);
+                    let problems = $c.validate().err().unwrap_or_default();
+                    nested(
+                        &p,
+                        problems
+                            .into_iter()
+                            .map(|e| (e.field.to_string(), e.message)),
+                        &mut errors,
+                    );
+                }};
+            }
             match s {
                 RawSourceConfig::File {
                     id,
@@ -155,55 +171,19 @@ impl RawConfig {
                     });
                 }
                 RawSourceConfig::Graph(g) => {
-                    let p = format!("sources[{i}]");
-                    valid_id(&g.id, &format!("{p}.id"), &mut ids, &mut errors);
-                    let problems = g.validate().err().unwrap_or_default();
-                    nested(
-                        &p,
-                        problems
-                            .into_iter()
-                            .map(|e| (e.field.to_string(), e.message)),
-                        &mut errors,
-                    );
+                    check_source!(g);
                     sources.push(SourceConfig::Graph(g));
                 }
                 RawSourceConfig::Eventhubs(c) => {
-                    let p = format!("sources[{i}]");
-                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
-                    let problems = c.validate().err().unwrap_or_default();
-                    nested(
-                        &p,
-                        problems
-                            .into_iter()
-                            .map(|e| (e.field.to_string(), e.message)),
-                        &mut errors,
-                    );
+                    check_source!(c);
                     sources.push(SourceConfig::Eventhubs(c));
                 }
                 RawSourceConfig::Syslog(c) => {
-                    let p = format!("sources[{i}]");
-                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
-                    let problems = c.validate().err().unwrap_or_default();
-                    nested(
-                        &p,
-                        problems
-                            .into_iter()
-                            .map(|e| (e.field.to_string(), e.message)),
-                        &mut errors,
-                    );
+                    check_source!(c);
                     sources.push(SourceConfig::Syslog(c));
                 }
                 RawSourceConfig::Blob(c) => {
-                    let p = format!("sources[{i}]");
-                    valid_id(&c.id, &format!("{p}.id"), &mut ids, &mut errors);
-                    let problems = c.validate().err().unwrap_or_default();
-                    nested(
-                        &p,
-                        problems
-                            .into_iter()
-                            .map(|e| (e.field.to_string(), e.message)),
-                        &mut errors,
-                    );
+                    check_source!(c);
                     sources.push(SourceConfig::Blob(c));
                 }
             }
