@@ -184,7 +184,9 @@ fn check_truth(
             keys.len(),
             want.len()
         );
-        if revisions {
+        // Risky users, service principals and agents are state records: a state change during the day is a
+        // new version the list shows in turn, so even one pass may keep it as a revision.
+        if revisions || name.starts_with("Risky") {
             let versions: u64 = t.ids.values().map(|v| u64::from(v.versions)).sum();
             assert!(
                 rows >= want.len() as u64 && rows <= versions,
