@@ -8,9 +8,11 @@
 //! 1,000,000), `DETECT_BENCH_PASSES` (default 3; the best pass is reported).
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stderr)]
 
+mod common;
+
 use detect::{Engine, EngineConfig, RuleSet};
 use model::Record;
-use sim::{Category, Generator, Shape, Tenant, TenantConfig};
+use sim::Category;
 use std::time::Instant;
 
 const CATEGORIES: &[Category] = &[
@@ -27,40 +29,7 @@ const CATEGORIES: &[Category] = &[
 ];
 
 fn records(n: usize) -> Vec<Record> {
-    let cfg = TenantConfig {
-        days: 60,
-        users: 2_000,
-        quirks: true,
-        attacks: true,
-        ..TenantConfig::default()
-    };
-    let tenant = Tenant::new(&cfg);
-    let cx = model::DecodeContext {
-        source: "bench".into(),
-        ..model::DecodeContext::default()
-    };
-    let shapes = [Shape::Diagnostic, Shape::LogAnalytics, Shape::Graph];
-    let mut out = Vec::with_capacity(n);
-    for (i, ev) in Generator::new(&tenant, &cfg)
-        .with_categories(CATEGORIES)
-        .with_truth(false)
-        .enumerate()
-    {
-        let wire = sim::render(&ev, shapes[i % 3], true, &tenant)
-            .or_else(|| sim::render(&ev, Shape::Diagnostic, true, &tenant));
-        let Some(wire) = wire else { continue };
-        if let Ok(recs) = model::decode_record(&wire.to_string(), &cx) {
-            out.extend(recs.into_iter().map(|mut r| {
-                r.raw = String::new();
-                r
-            }));
-        }
-        if out.len() >= n {
-            break;
-        }
-    }
-    out.truncate(n);
-    out
+    common::records(n, CATEGORIES, true)
 }
 
 fn main() {

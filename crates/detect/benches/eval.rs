@@ -8,10 +8,12 @@
 //! `DETECT_BENCH_LOOP=n` only evaluates the first 500 records n times (for profilers).
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use detect::RuleSet;
 use model::Record;
-use sim::{Category, Generator, Shape, Tenant, TenantConfig};
+use sim::Category;
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -29,40 +31,7 @@ const CATEGORIES: &[Category] = &[
 ];
 
 fn records(n: usize) -> Vec<Record> {
-    let cfg = TenantConfig {
-        days: 60,
-        users: 2_000,
-        quirks: true,
-        ..TenantConfig::default()
-    };
-    let tenant = Tenant::new(&cfg);
-    let cx = model::DecodeContext {
-        source: "bench".into(),
-        ..model::DecodeContext::default()
-    };
-    let shapes = [Shape::Diagnostic, Shape::LogAnalytics, Shape::Graph];
-    let mut out = Vec::with_capacity(n);
-    for (i, ev) in Generator::new(&tenant, &cfg)
-        .with_categories(CATEGORIES)
-        .with_truth(false)
-        .enumerate()
-    {
-        let wire = sim::render(&ev, shapes[i % 3], true, &tenant)
-            .or_else(|| sim::render(&ev, Shape::Diagnostic, true, &tenant));
-        let Some(wire) = wire else { continue };
-        if let Ok(recs) = model::decode_record(&wire.to_string(), &cx) {
-            // Evaluation never reads the raw text: drop it to keep 1M records in memory.
-            out.extend(recs.into_iter().map(|mut r| {
-                r.raw = String::new();
-                r
-            }));
-        }
-        if out.len() >= n {
-            break;
-        }
-    }
-    out.truncate(n);
-    out
+    common::records(n, CATEGORIES, false)
 }
 
 fn bench(c: &mut Criterion) {
