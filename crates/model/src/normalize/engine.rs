@@ -417,12 +417,16 @@ pub(crate) fn event_time(input: &Input<'_>, mapping: &Mapping) -> Result<i64, De
             looked.push(pascal(f));
         }
     } else {
+        let name = |f: &str| format!("{}{}", input.graph_prefix, f.replace('/', "."));
         for f in fields {
-            let name = format!("{}{}", input.graph_prefix, f.replace('/', "."));
             if let Some(v) = input.g(f) {
-                return parse(v, name);
+                // The name is only needed for an error: build it then.
+                return match v.as_str().and_then(parse_timestamp) {
+                    Some(t) => Ok(t),
+                    None => parse(v, name(f)),
+                };
             }
-            looked.push(name);
+            looked.push(name(f));
         }
         if let Some(v) = input.e("time").or_else(|| {
             if mapping.whole_record {

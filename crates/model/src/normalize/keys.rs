@@ -11,7 +11,6 @@ use super::engine::Input;
 use super::lenient::to_text;
 use crate::Category;
 use crate::record::{Shape, Value};
-use std::borrow::Cow;
 use xxhash_rust::xxh3::Xxh3Default;
 
 /// The `h:` key of a record without an id.
@@ -55,18 +54,35 @@ pub(crate) fn content_hash<'c>(
 
 /// Appends one column's canonical bytes to the hash input (nulls add nothing).
 fn hash_value(h: &mut Xxh3Default, name: &str, v: &Value, folded: bool) {
-    let (tag, bytes): (u8, Cow<'_, [u8]>) = match v {
+    let mut word = [0u8; 8];
+    let folded_text: String;
+    let (tag, bytes): (u8, &[u8]) = match v {
         Value::Null => return,
-        Value::String(s) if folded => (1, Cow::Owned(s.to_ascii_lowercase().into_bytes())),
-        Value::String(s) => (1, Cow::Borrowed(s.as_bytes())),
-        Value::Bool(b) => (2, Cow::Owned(vec![u8::from(*b)])),
-        Value::Int(i) => (3, Cow::Owned(i.to_le_bytes().to_vec())),
-        Value::Real(f) => (4, Cow::Owned(f.to_le_bytes().to_vec())),
-        Value::DateTime(t) => (5, Cow::Owned(t.to_le_bytes().to_vec())),
-        Value::Dynamic(s) => (6, Cow::Borrowed(s.as_bytes())),
+        Value::String(s) if folded && s.bytes().any(|b| b.is_ascii_uppercase()) => {
+            folded_text = s.to_ascii_lowercase();
+            (1, folded_text.as_bytes())
+        }
+        Value::String(s) => (1, s.as_bytes()),
+        Value::Bool(b) => {
+            word[0] = u8::from(*b);
+            (2, &word[..1])
+        }
+        Value::Int(i) => {
+            word = i.to_le_bytes();
+            (3, &word[..])
+        }
+        Value::Real(f) => {
+            word = f.to_le_bytes();
+            (4, &word[..])
+        }
+        Value::DateTime(t) => {
+            word = t.to_le_bytes();
+            (5, &word[..])
+        }
+        Value::Dynamic(s) => (6, s.as_bytes()),
     };
     h.update(name.as_bytes());
     h.update(&[0, tag]);
     h.update(&(bytes.len() as u64).to_le_bytes());
-    h.update(&bytes);
+    h.update(bytes);
 }

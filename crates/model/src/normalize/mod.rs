@@ -28,6 +28,7 @@ mod keys;
 pub mod lenient;
 mod network;
 mod office;
+mod parse;
 mod provisioning;
 mod resource;
 mod risk;

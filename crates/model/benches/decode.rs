@@ -1,0 +1,106 @@
+//! Decode speed: generated diagnostic-settings sign-ins (the `bench ingest` input) through
+//! [`model::normalize::decode_stream`], in MiB of input per CPU-second of the decoding thread.
+//!
+//! `cargo bench -p model --bench decode -- [RECORDS] [PASSES]` (defaults 20000 and 5). Decoding runs on one
+//! thread; CPU time is that thread's, from `/proc/thread-self/schedstat`, so other load on the machine
+//! changes wall time but not the figure much. Each pass also parses the same lines into `serde_json::Value`
+//! (parsing alone, no normalization) as an in-run baseline, and reports the ratio.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, missing_docs)]
+
+use model::normalize::{DecodeContext, Format, decode_stream};
+use std::time::Instant;
+
+fn thread_cpu_ns() -> u64 {
+    #[allow(clippy::disallowed_methods)]
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    s.split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn generate(records: usize) -> Vec<u8> {
+    let cfg = sim::TenantConfig {
+        seed: 7,
+        users: 10_000,
+        days: 3650,
+        ..sim::TenantConfig::default()
+    };
+    let tenant = sim::Tenant::new(&cfg);
+    let mut out = Vec::new();
+    let mut n = 0;
+    for event in sim::Generator::sign_ins_only(&tenant, &cfg).with_truth(false) {
+        if n >= records {
+            break;
+        }
+        let Some(v) = sim::render(&event, sim::Shape::Diagnostic, cfg.quirks, &tenant) else {
+            continue;
+        };
+        serde_json::to_writer(&mut out, &v).unwrap();
+        out.push(b'\n');
+        n += 1;
+    }
+    out
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let records: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let passes: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5);
+    let input = generate(records);
+    let mib = input.len() as f64 / (1024.0 * 1024.0);
+    println!(
+        "decode: {records} diagnostic sign-ins, {mib:.1} MiB ({} bytes/record), {passes} passes",
+        input.len() / records.max(1)
+    );
+    let mut rates = Vec::new();
+    let mut ratios = Vec::new();
+    for pass in 0..passes {
+        let cx = DecodeContext {
+            source: "bench".into(),
+            location: "memory".into(),
+            ..DecodeContext::default()
+        };
+        let cpu0 = thread_cpu_ns();
+        let wall0 = Instant::now();
+        let mut ok = 0usize;
+        let mut bad = 0usize;
+        for r in decode_stream(&input[..], Format::JsonLines, cx) {
+            match r {
+                Ok(rec) => {
+                    ok += 1;
+                    std::hint::black_box(&rec);
+                }
+                Err(_) => bad += 1,
+            }
+        }
+        let cpu = (thread_cpu_ns() - cpu0) as f64 / 1e9;
+        let rate = mib / cpu.max(1e-9);
+        let base0 = thread_cpu_ns();
+        for line in input.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let v: serde_json::Value = serde_json::from_slice(line).expect("generated JSON");
+            std::hint::black_box(&v);
+        }
+        let base = (thread_cpu_ns() - base0) as f64 / 1e9;
+        let base_rate = mib / base.max(1e-9);
+        println!(
+            "pass {pass}: {ok} records ({bad} rejected), CPU {cpu:.3} s, wall {:.3} s, {rate:.1} MiB per CPU-second, {:.1} µs per record; serde_json::Value parse alone {base_rate:.1} MiB per CPU-second, ratio {:.2}x",
+            wall0.elapsed().as_secs_f64(),
+            cpu * 1e6 / ok.max(1) as f64,
+            rate / base_rate
+        );
+        rates.push(rate);
+        ratios.push(rate / base_rate);
+    }
+    rates.sort_by(|a, b| a.total_cmp(b));
+    ratios.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "median: {:.1} MiB per CPU-second, {:.2}x serde_json::Value parsing",
+        rates[rates.len() / 2],
+        ratios[ratios.len() / 2]
+    );
+}
