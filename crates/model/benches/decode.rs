@@ -9,6 +9,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, missing_docs)]
 
 use model::normalize::{DecodeContext, Format, decode_stream};
+
+/// The allocator the `entrail` binary uses, so allocation costs what it costs there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 fn thread_cpu_ns() -> u64 {

@@ -28,7 +28,6 @@ mod keys;
 pub mod lenient;
 mod network;
 mod office;
-mod parse;
 mod provisioning;
 mod resource;
 mod risk;

@@ -59,7 +59,7 @@ pub(crate) enum Node<'a> {
 impl<'a> Node<'a> {
     /// Parses JSON text.
     pub(crate) fn parse(text: &'a str) -> Result<Node<'a>, serde_json::Error> {
-        super::parse::parse(text)
+        serde_json::from_str(text)
     }
 
     /// The same value owning all its text.
