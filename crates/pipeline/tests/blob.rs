@@ -6,7 +6,6 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use model::Category;
-use pipeline::Pipeline;
 use sim::azurite::Azurite;
 use sources::Batch;
 use sources::blob::{BlobSource, BlobSourceConfig};
@@ -15,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use store::query::{AsArray, Int64Type, QueryEngine};
+use testkit::pipeline::{count, expected_rows as expected, open, runtime as rt};
 
 const SIGNINS: &str = "insights-logs-signinlogs";
 
@@ -25,40 +24,6 @@ fn blob_source_toml(azurite: &Azurite, extra: &str) -> String {
         azurite.blob_endpoint(),
         azurite.connection_string()
     )
-}
-
-fn open(dir: &Path, sources: &str) -> Pipeline {
-    let text = format!(
-        "data_dir = {:?}\n{sources}",
-        dir.join("data").display().to_string()
-    );
-    let config = pipeline::config::parse(&text).unwrap().validate().unwrap();
-    Pipeline::open(config).unwrap()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Rows expected per category: flow tuples, distinct ids, or distinct records.
-fn expected(truth: &sim::GroundTruth) -> BTreeMap<Category, u64> {
-    let mut out = BTreeMap::new();
-    for (name, t) in &truth.categories {
-        let c = Category::from_name(name).unwrap_or(Category::ResourceDiagnostics);
-        let n = if t.flow_tuples > 0 {
-            t.flow_tuples
-        } else if t.id_field.is_some() {
-            t.distinct_ids
-        } else {
-            t.originals
-        };
-        *out.entry(c).or_default() += n;
-    }
-    out
 }
 
 /// Writes a simulated day to Azurite; returns the expected rows per category.
@@ -84,36 +49,9 @@ fn write_day(
     expected(&generator.into_truth().unwrap())
 }
 
-fn count(engine: &QueryEngine, rt: &tokio::runtime::Runtime, sql: &str) -> u64 {
-    let batches = rt.block_on(engine.sql(sql)).unwrap();
-    batches
-        .iter()
-        .filter(|b| b.num_rows() > 0)
-        .map(|b| b.column(0).as_primitive::<Int64Type>().value(0) as u64)
-        .sum()
-}
-
+/// Every category matches the ground truth, and flow logs keep the rule and decision of every tuple.
 fn assert_archive_matches(dir: &Path, expected: &BTreeMap<Category, u64>) {
-    let rt = rt();
-    let engine = QueryEngine::new(&dir.join("data/archive")).unwrap();
-    let mut mismatches = Vec::new();
-    for c in Category::ALL {
-        let want = expected.get(c).copied().unwrap_or(0);
-        let got = count(&engine, &rt, &format!("SELECT count(*) FROM {}", c.table()));
-        let keys = count(
-            &engine,
-            &rt,
-            &format!("SELECT count(DISTINCT _Key) FROM {}", c.table()),
-        );
-        if got != want || keys != got {
-            mismatches.push(format!(
-                "{}: archived {got} ({keys} keys), ground truth {want}",
-                c.name()
-            ));
-        }
-    }
-    assert!(mismatches.is_empty(), "{mismatches:#?}");
-    // Flow logs keep the rule and the decision of every tuple.
+    let (engine, rt) = testkit::pipeline::assert_archive_matches(dir, expected);
     let missing = count(
         &engine,
         &rt,

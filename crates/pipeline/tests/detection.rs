@@ -11,6 +11,7 @@ use axum::routing::post;
 use model::{Category, DecodeContext, Record, Shape};
 use pipeline::Pipeline;
 use std::sync::{Arc, Mutex};
+use testkit::http::HttpServer;
 
 #[derive(Default)]
 struct Receiver {
@@ -29,19 +30,11 @@ async fn hook(State(s): State<Shared>, body: Bytes) -> StatusCode {
     StatusCode::OK
 }
 
-fn receiver(state: Shared) -> (String, tokio::runtime::Runtime) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
+/// Serves `/hook` on a free loopback port; returns its URL and the server (stopped on drop).
+fn receiver(state: Shared) -> (String, HttpServer) {
     let app = Router::new().route("/hook", post(hook)).with_state(state);
-    rt.spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/hook"), rt)
+    let server = HttpServer::start(app, 0);
+    (format!("{}/hook", server.url), server)
 }
 
 /// A Log Analytics `SigninLogs` row decoded into a canonical record.

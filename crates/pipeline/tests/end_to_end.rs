@@ -9,16 +9,8 @@ use sources::file::{FileSource, FileSourceConfig, Progress};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use store::query::{AsArray, Int64Type, QueryEngine};
-
-fn open(dir: &Path, extra: &str) -> Pipeline {
-    let text = format!(
-        "data_dir = {:?}\n{extra}",
-        dir.join("data").display().to_string()
-    );
-    let config = pipeline::config::parse(&text).unwrap().validate().unwrap();
-    Pipeline::open(config).unwrap()
-}
+use store::query::QueryEngine;
+use testkit::pipeline::{assert_archive_matches, count, expected_rows, open};
 
 /// Writes a simulated day: every event in its diagnostic shape (as `{"records":[...]}` bodies), and the
 /// events that have one in their Graph and Log Analytics shapes too, each shape in its own file. Returns the
@@ -63,28 +55,7 @@ fn write_day(dir: &Path, users: u32, seed: u64) -> BTreeMap<Category, u64> {
     for w in [&mut diag, &mut graph, &mut la] {
         w.flush().unwrap();
     }
-    let mut expected = BTreeMap::new();
-    for (name, t) in &generator.into_truth().unwrap().categories {
-        let c = Category::from_name(name).unwrap_or(Category::ResourceDiagnostics);
-        let n = if t.flow_tuples > 0 {
-            t.flow_tuples
-        } else if t.id_field.is_some() {
-            t.distinct_ids
-        } else {
-            t.originals
-        };
-        *expected.entry(c).or_default() += n;
-    }
-    expected
-}
-
-fn count(engine: &QueryEngine, rt: &tokio::runtime::Runtime, sql: &str) -> u64 {
-    let batches = rt.block_on(engine.sql(sql)).unwrap();
-    batches
-        .iter()
-        .filter(|b| b.num_rows() > 0)
-        .map(|b| b.column(0).as_primitive::<Int64Type>().value(0) as u64)
-        .sum()
+    expected_rows(&generator.into_truth().unwrap())
 }
 
 fn import(p: &mut Pipeline, dir: &Path) -> pipeline::ImportReport {
@@ -122,25 +93,7 @@ fn archive_counts_equal_ground_truth_for_every_category_whatever_the_shape() {
     assert_eq!(again.outcome.appended, 0);
     p.archive().unwrap();
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = QueryEngine::new(&dir.path().join("data/archive")).unwrap();
-    let mut mismatches = Vec::new();
-    for c in Category::ALL {
-        let want = expected.get(c).copied().unwrap_or(0);
-        let got = count(&engine, &rt, &format!("SELECT count(*) FROM {}", c.table()));
-        let keys = count(
-            &engine,
-            &rt,
-            &format!("SELECT count(DISTINCT _Key) FROM {}", c.table()),
-        );
-        if got != want || keys != got {
-            mismatches.push(format!(
-                "{}: archived {got} ({keys} keys), ground truth {want}",
-                c.name()
-            ));
-        }
-    }
-    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    assert_archive_matches(dir.path(), &expected);
 }
 
 #[test]

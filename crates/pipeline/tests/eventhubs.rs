@@ -14,14 +14,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::query::{AsArray, Int64Type, QueryEngine};
+use testkit::pipeline::{expected_rows as expected, runtime};
 
 const TOPIC: &str = "insights-logs";
 
 fn open(dir: &Path) -> Pipeline {
-    let text = format!("data_dir = {:?}\n", dir.join("data").display().to_string());
-    let config = pipeline::config::parse(&text).unwrap().validate().unwrap();
-    Pipeline::open(config).unwrap()
+    testkit::pipeline::open(dir, "")
 }
 
 fn source(bootstrap: &str, id: &str, max_batch_records: usize) -> EventHubsSource {
@@ -47,54 +45,10 @@ fn tenant_config(users: u32) -> sim::TenantConfig {
     }
 }
 
-/// Rows the archive must hold per category, from the generator's ground truth.
-fn expected(truth: &sim::GroundTruth) -> BTreeMap<Category, u64> {
-    let mut out = BTreeMap::new();
-    for (name, t) in &truth.categories {
-        let c = Category::from_name(name).unwrap_or(Category::ResourceDiagnostics);
-        let n = if t.flow_tuples > 0 {
-            t.flow_tuples
-        } else if t.id_field.is_some() {
-            t.distinct_ids
-        } else {
-            t.originals
-        };
-        *out.entry(c).or_default() += n;
-    }
-    out
-}
-
-fn count(engine: &QueryEngine, rt: &tokio::runtime::Runtime, sql: &str) -> u64 {
-    let batches = rt.block_on(engine.sql(sql)).unwrap();
-    batches
-        .iter()
-        .filter(|b| b.num_rows() > 0)
-        .map(|b| b.column(0).as_primitive::<Int64Type>().value(0) as u64)
-        .sum()
-}
-
 /// Archives and compares every category with the ground truth: rows and distinct keys.
 fn assert_archive_matches(p: &mut Pipeline, dir: &Path, want: &BTreeMap<Category, u64>) {
     p.archive().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let engine = QueryEngine::new(&dir.join("data/archive")).unwrap();
-    let mut mismatches = Vec::new();
-    for c in Category::ALL {
-        let want = want.get(c).copied().unwrap_or(0);
-        let got = count(&engine, &rt, &format!("SELECT count(*) FROM {}", c.table()));
-        let keys = count(
-            &engine,
-            &rt,
-            &format!("SELECT count(DISTINCT _Key) FROM {}", c.table()),
-        );
-        if got != want || keys != got {
-            mismatches.push(format!(
-                "{}: archived {got} ({keys} keys), ground truth {want}",
-                c.name()
-            ));
-        }
-    }
-    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    testkit::pipeline::assert_archive_matches(dir, want);
 }
 
 fn total_duplicates(p: &Pipeline) -> u64 {
@@ -112,14 +66,6 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
         assert!(start.elapsed() < timeout, "timed out waiting: {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]

@@ -10,7 +10,6 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use pipeline::Pipeline;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -79,35 +78,8 @@ async fn event(
 }
 
 fn ingest(p: &mut Pipeline, dir: &Path, users: u32) -> u64 {
-    let cfg = sim::TenantConfig {
-        users,
-        days: 1,
-        ..sim::TenantConfig::default()
-    };
-    let tenant = sim::Tenant::new(&cfg);
-    let events = sim::Generator::new(&tenant, &cfg).with_category_names(&[
-        "SignInLogs",
-        "NonInteractiveUserSignInLogs",
-        "AuditLogs",
-    ]);
-    let mut lines = String::new();
-    for e in events {
-        if let Some(v) = sim::render(&e, sim::Shape::Diagnostic, true, &tenant) {
-            lines.push_str(&serde_json::to_string(&v).unwrap());
-            lines.push('\n');
-        }
-    }
-    let file = dir.join("day.json");
-    std::fs::write(&file, lines).unwrap();
-    let source = sources::file::FileSource::new(sources::file::FileSourceConfig::new(
-        "test",
-        vec![file.display().to_string()],
-    ))
-    .unwrap();
-    p.import(&source, sources::file::Progress::default())
-        .unwrap()
-        .outcome
-        .appended
+    let categories = ["SignInLogs", "NonInteractiveUserSignInLogs", "AuditLogs"];
+    testkit::pipeline::ingest_day(p, dir, users, &categories)
 }
 
 /// (key, revision) of the log entries in `[from, ..)`, in batches as the sink consumer reads them.
@@ -157,11 +129,7 @@ fn crash_mid_batch_loses_nothing_and_duplicates_one_batch_at_most() {
     }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testkit::net::free_tcp_port();
     let (all, first_batch) = {
         let mut p = open(&data, port);
         let appended = ingest(&mut p, dir.path(), 150);
@@ -176,7 +144,6 @@ fn crash_mid_batch_loses_nothing_and_duplicates_one_batch_at_most() {
         (all, batches[0].len())
     };
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let state = Shared::default();
     // Hold a request in the middle of the second batch.
     state.lock().unwrap().hold_after = Some(first_batch + 100);
@@ -184,10 +151,7 @@ fn crash_mid_batch_loses_nothing_and_duplicates_one_batch_at_most() {
         .route("/services/collector/event", post(event))
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .with_state(state.clone());
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
-        .unwrap();
-    rt.spawn(async move { axum::serve(listener, app).await });
+    let _server = testkit::http::HttpServer::start(app, port);
 
     let mut first = child(&data, port);
     let deadline = Instant::now() + Duration::from_secs(300);

@@ -10,9 +10,8 @@ use std::path::Path;
 use std::sync::mpsc;
 
 fn open(dir: &Path, port: u16) -> Pipeline {
-    let text = format!(
-        r#"data_dir = {:?}
-[[sinks]]
+    let sinks = format!(
+        r#"[[sinks]]
 type = "syslog"
 id = "siem"
 address = "127.0.0.1:{port}"
@@ -20,51 +19,21 @@ transport = "tcp"
 framing = "newline"
 encoding = "cef"
 connect_timeout = "1s"
-"#,
-        dir.join("data").display().to_string()
+"#
     );
-    Pipeline::open(pipeline::config::parse(&text).unwrap().validate().unwrap()).unwrap()
+    testkit::pipeline::open(dir, &sinks)
 }
 
 /// Imports a few hundred generated sign-ins and audits; returns how many were appended.
 fn ingest(p: &mut Pipeline, dir: &Path) -> u64 {
-    let cfg = sim::TenantConfig {
-        users: 20,
-        days: 1,
-        ..sim::TenantConfig::default()
-    };
-    let tenant = sim::Tenant::new(&cfg);
-    let events =
-        sim::Generator::new(&tenant, &cfg).with_category_names(&["SignInLogs", "AuditLogs"]);
-    let mut lines = String::new();
-    for e in events {
-        if let Some(v) = sim::render(&e, sim::Shape::Diagnostic, true, &tenant) {
-            lines.push_str(&serde_json::to_string(&v).unwrap());
-            lines.push('\n');
-        }
-    }
-    let file = dir.join("day.json");
-    std::fs::write(&file, lines).unwrap();
-    let source = sources::file::FileSource::new(sources::file::FileSourceConfig::new(
-        "test",
-        vec![file.display().to_string()],
-    ))
-    .unwrap();
-    p.import(&source, sources::file::Progress::default())
-        .unwrap()
-        .outcome
-        .appended
+    testkit::pipeline::ingest_day(p, dir, 20, &["SignInLogs", "AuditLogs"])
 }
 
 #[test]
 fn a_syslog_sink_delivers_everything_once_the_receiver_is_back() {
     let dir = tempfile::tempdir().unwrap();
     // Reserve a port, then close it: the receiver is down.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testkit::net::free_tcp_port();
     let mut p = open(dir.path(), port);
     let appended = ingest(&mut p, dir.path());
     assert!(appended > 100, "{appended}");

@@ -1,30 +1,17 @@
 //! HTTP SIEM sinks wired through the config: an Elasticsearch `_bulk` sink and a Logs Ingestion (Sentinel)
-//! sink feed the enforcing test receivers of `crates/sinks/tests/receivers`. While the receivers are down
+//! sink feed the enforcing test receivers of `testkit::receivers`. While the receivers are down
 //! the drain fails and the offsets stay; once they are back every record arrives exactly once and the backlog
 //! drains. Documents the receiver rejects as malformed land in the quarantine, and the offset moves on.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../sinks/tests/receivers/elastic.rs"]
-mod es;
-#[path = "../../sinks/tests/receivers/sentinel.rs"]
-mod la;
-
 use pipeline::Pipeline;
-use std::net::TcpListener;
 use std::path::Path;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use testkit::net::free_tcp_port as free_port;
+use testkit::receivers::{elastic as es, sentinel as la};
 
 fn open(dir: &Path, es_port: u16, la_port: u16) -> Pipeline {
-    let text = format!(
-        r#"data_dir = {data:?}
-[[sinks]]
+    let sinks = format!(
+        r#"[[sinks]]
 type = "elasticsearch"
 id = "elastic"
 url = "http://127.0.0.1:{es_port}"
@@ -43,42 +30,16 @@ client_id = "{client}"
 client_secret = "s3cr3t~value"
 request_timeout = "5s"
 "#,
-        data = dir.join("data").display().to_string(),
         dcr = la::DCR,
         tenant = la::TENANT,
         client = la::CLIENT_ID,
     );
-    Pipeline::open(pipeline::config::parse(&text).unwrap().validate().unwrap()).unwrap()
+    testkit::pipeline::open(dir, &sinks)
 }
 
 /// Imports generated sign-ins and audits; returns how many were appended.
 fn ingest(p: &mut Pipeline, dir: &Path, users: u32) -> u64 {
-    let cfg = sim::TenantConfig {
-        users,
-        days: 1,
-        ..sim::TenantConfig::default()
-    };
-    let tenant = sim::Tenant::new(&cfg);
-    let events =
-        sim::Generator::new(&tenant, &cfg).with_category_names(&["SignInLogs", "AuditLogs"]);
-    let mut lines = String::new();
-    for e in events {
-        if let Some(v) = sim::render(&e, sim::Shape::Diagnostic, true, &tenant) {
-            lines.push_str(&serde_json::to_string(&v).unwrap());
-            lines.push('\n');
-        }
-    }
-    let file = dir.join("day.json");
-    std::fs::write(&file, lines).unwrap();
-    let source = sources::file::FileSource::new(sources::file::FileSourceConfig::new(
-        "test",
-        vec![file.display().to_string()],
-    ))
-    .unwrap();
-    p.import(&source, sources::file::Progress::default())
-        .unwrap()
-        .outcome
-        .appended
+    testkit::pipeline::ingest_day(p, dir, users, &["SignInLogs", "AuditLogs"])
 }
 
 #[test]

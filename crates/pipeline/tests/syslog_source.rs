@@ -10,85 +10,16 @@
 use pipeline::Pipeline;
 use sources::graph::CancellationToken;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use store::query::{AsArray, QueryEngine};
-
-fn rsyslogd() -> PathBuf {
-    ["/usr/sbin/rsyslogd", "/sbin/rsyslogd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect("rsyslogd not found: run scripts/install-test-deps")
-}
-
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Certs {
-    ca: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
-}
-
-/// A CA, a server certificate for 127.0.0.1/localhost and a client certificate, as PEM files.
-fn certs(dir: &Path) -> Certs {
-    use rcgen::{
-        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair,
-    };
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.distinguished_name
-        .push(DnType::CommonName, "entrail test CA");
-    let issuer = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
-    let leaf = |sans: Vec<String>, usage: ExtendedKeyUsagePurpose, stem: &str| {
-        let key = KeyPair::generate().unwrap();
-        let mut p = CertificateParams::new(sans).unwrap();
-        p.extended_key_usages = vec![usage];
-        p.distinguished_name.push(DnType::CommonName, stem);
-        let cert = p.signed_by(&key, &issuer).unwrap();
-        let (c, k) = (
-            dir.join(format!("{stem}.pem")),
-            dir.join(format!("{stem}-key.pem")),
-        );
-        std::fs::write(&c, cert.pem()).unwrap();
-        std::fs::write(&k, key.serialize_pem()).unwrap();
-        (c, k)
-    };
-    let (server_cert, server_key) = leaf(
-        vec!["localhost".into(), "127.0.0.1".into()],
-        ExtendedKeyUsagePurpose::ServerAuth,
-        "server",
-    );
-    let (client_cert, client_key) = leaf(
-        vec!["rsyslog-client".into()],
-        ExtendedKeyUsagePurpose::ClientAuth,
-        "client",
-    );
-    let ca = dir.join("ca.pem");
-    std::fs::write(&ca, issuer.pem()).unwrap();
-    Certs {
-        ca,
-        server_cert,
-        server_key,
-        client_cert,
-        client_key,
-    }
-}
+use testkit::certs::{Certs, certs};
+use testkit::net::free_tcp_port;
+use testkit::rsyslog::RsyslogProcess;
 
 /// A running rsyslogd with three forwarding inputs; killed on drop.
 struct Rsyslog {
-    child: Child,
-    dir: PathBuf,
+    process: RsyslogProcess,
     /// Input ports: forwarded over UDP, TCP, TLS.
     inputs: [u16; 3],
 }
@@ -120,40 +51,14 @@ impl Rsyslog {
             i1 = inputs[1],
             i2 = inputs[2],
         );
-        let conf_path = dir.join("rsyslog.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let log = std::fs::File::create(dir.join("rsyslogd.stderr")).unwrap();
-        let child = Command::new(rsyslogd())
-            .arg("-n")
-            .arg("-f")
-            .arg(&conf_path)
-            .arg("-i")
-            .arg(dir.join("rsyslogd.pid"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let r = Rsyslog {
-            child,
-            dir: dir.to_owned(),
+        Rsyslog {
+            process: RsyslogProcess::spawn(dir, &conf, &inputs),
             inputs,
-        };
-        for port in inputs {
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "rsyslogd did not listen on {port}: {}",
-                    r.stderr()
-                );
-                std::thread::sleep(Duration::from_millis(20));
-            }
         }
-        r
     }
 
     fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.join("rsyslogd.stderr")).unwrap_or_default()
+        self.process.stderr()
     }
 
     /// Writes newline-framed messages to one input.
@@ -164,13 +69,6 @@ impl Rsyslog {
             s.write_all(b"\n").unwrap();
         }
         s.flush().unwrap();
-    }
-}
-
-impl Drop for Rsyslog {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -198,7 +96,7 @@ const TRANSPORTS: [&str; 3] = ["udp", "tcp", "tls"];
 #[test]
 fn rsyslog_forwards_over_udp_tcp_and_tls_and_every_message_is_archived_once() {
     let dir = tempfile::tempdir().unwrap();
-    let c = certs(dir.path());
+    let c = certs(dir.path(), "rsyslog-client");
     let text = format!(
         "data_dir = {data:?}\n\
          [[sources]]\n\

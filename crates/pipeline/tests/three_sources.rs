@@ -27,7 +27,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use store::query::{AsArray, Int64Type, QueryEngine};
+use store::query::{AsArray, QueryEngine};
+use testkit::pipeline::count;
 
 const TOPIC: &str = "insights-logs";
 const PARTITIONS: i32 = 4;
@@ -40,11 +41,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// A 30-user tenant's day that ended yesterday at midnight UTC. The Graph source stamps `_IngestTime` with
-/// the server's `Date` (the simulated clock, frozen three hours after the day), the other sources with the
-/// local clock; the dedupe index keeps keys for 72 hours of the latest of those times. A day in the past
-/// (like the generator's default 2024 week) would make the Graph copies expire as they arrive, which is not
-/// what production sees (there the server's `Date` is the real time).
+/// A 30-user tenant's day that ended yesterday at midnight UTC, as production would see it. Every source
+/// (Graph included, whatever the simulated server's `Date`) stamps `_IngestTime` with the local clock, which
+/// the dedupe index's 72-hour retention is measured in.
 fn tenant_config() -> sim::TenantConfig {
     let today = Utc::now()
         .date_naive()
@@ -152,15 +151,6 @@ fn expected(truth: &sim::GroundTruth) -> BTreeMap<Category, (u64, u64)> {
         e.1 += versions;
     }
     out
-}
-
-fn count(engine: &QueryEngine, rt: &tokio::runtime::Runtime, sql: &str) -> u64 {
-    let batches = rt.block_on(engine.sql(sql)).unwrap();
-    batches
-        .iter()
-        .filter(|b| b.num_rows() > 0)
-        .map(|b| b.column(0).as_primitive::<Int64Type>().value(0) as u64)
-        .sum()
 }
 
 fn keys(engine: &QueryEngine, rt: &tokio::runtime::Runtime, table: &str) -> BTreeSet<String> {

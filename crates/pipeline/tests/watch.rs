@@ -17,6 +17,7 @@ use sources::graph::Deliver;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use testkit::http::HttpServer;
 
 type Got = Arc<Mutex<Vec<serde_json::Value>>>;
 
@@ -27,19 +28,11 @@ async fn hook(State(s): State<Got>, body: Bytes) -> &'static str {
     "ok"
 }
 
-fn receiver(got: Got) -> (String, tokio::runtime::Runtime) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
+/// Serves `/hook` on a free loopback port; returns its URL and the server (stopped on drop).
+fn receiver(got: Got) -> (String, HttpServer) {
     let app = Router::new().route("/hook", post(hook)).with_state(got);
-    rt.spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/hook"), rt)
+    let server = HttpServer::start(app, 0);
+    (format!("{}/hook", server.url), server)
 }
 
 fn open(dir: &Path, extra: &str) -> Pipeline {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use sinks::ErrorKind;
 use sinks::alert::{AlertDestinationConfig, WebhookConfig};
 use std::sync::{Arc, Mutex};
+use testkit::http::HttpServer;
 
 #[derive(Default)]
 struct Receiver {
@@ -52,22 +53,13 @@ async fn hook(
     (StatusCode::from_u16(status).unwrap(), h, "1")
 }
 
-/// Starts the receiver on a background runtime; returns its base URL.
-fn receiver(state: Shared) -> (String, tokio::runtime::Runtime) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
+/// Starts the receiver on a background runtime; returns its base URL and the server (stopped on drop).
+fn receiver(state: Shared) -> (String, HttpServer) {
     let app = Router::new()
         .route("/{*path}", post(hook))
         .with_state(state);
-    rt.spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), rt)
+    let server = HttpServer::start(app, 0);
+    (server.url.clone(), server)
 }
 
 fn destination(kind: &str, url: &str, extra: &str) -> Box<dyn sinks::alert::AlertDestination> {
@@ -132,7 +124,7 @@ fn generic_teams_and_slack_bodies_reach_the_receiver() {
 #[test]
 fn refusals_are_classified_and_nothing_counts_as_delivered() {
     let state = Shared::default();
-    let (base, rt) = receiver(state.clone());
+    let (base, server) = receiver(state.clone());
     let alert = alerts::alert(5, 1);
     let mut d = destination("webhook", &format!("{base}/x"), "");
     state.lock().unwrap().answer = 429;
@@ -155,7 +147,7 @@ fn refusals_are_classified_and_nothing_counts_as_delivered() {
     d.deliver(&alert).unwrap();
     assert_eq!(state.lock().unwrap().got.len(), 1);
     // Receiver gone: transient.
-    rt.shutdown_background();
+    drop(server);
     std::thread::sleep(std::time::Duration::from_millis(100));
     assert_eq!(d.deliver(&alert).unwrap_err().kind(), ErrorKind::Transient);
 }

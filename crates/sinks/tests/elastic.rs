@@ -1,11 +1,9 @@
 //! Elasticsearch / OpenSearch sink against an in-test `_bulk` receiver that enforces the documented request
-//! format (see `receivers/elastic.rs`): partial bulk failures are resent (only the failed items) or quarantined
+//! format (see `testkit::receivers::elastic`): partial bulk failures are resent (only the failed items) or quarantined
 //! exactly, 401 stops progress until the credentials are fixed, 413 splits requests, hostile values round-trip.
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "receivers/elastic.rs"]
-mod receiver;
 
 use axum::http::StatusCode;
 use common::{hostile_corpus, hostile_records, record};
@@ -16,6 +14,7 @@ use sinks::elastic::{ElasticConfig, ElasticSink, IndexMode};
 use sinks::{ErrorKind, Sink};
 use std::collections::VecDeque;
 use std::time::Duration;
+use testkit::receivers::elastic as receiver;
 
 fn config(r: &receiver::Receiver) -> ElasticConfig {
     let mut c = ElasticConfig::new("es", &r.url);

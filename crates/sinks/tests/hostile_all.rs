@@ -4,13 +4,10 @@
 //! see exactly one record per input (found by its key) and every field intact or cut with the marker.
 //!
 //! Receivers: the file itself; librdkafka's mock cluster; a HEC receiver (below); the `_bulk` receiver of
-//! `receivers/elastic.rs`; one rsyslogd for TCP and UDP (run `scripts/install-test-deps` if it is missing).
+//! `testkit::receivers::elastic`; one rsyslogd for TCP and UDP (run `scripts/install-test-deps` if it is missing).
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "receivers/elastic.rs"]
-mod elastic_receiver;
-mod rsyslog;
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
@@ -25,6 +22,8 @@ use sinks::Sink;
 use sinks::ocsf::RecordEncoding;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use testkit::receivers::elastic as elastic_receiver;
+use testkit::rsyslog;
 
 const ENCODINGS: [RecordEncoding; 4] = [
     RecordEncoding::Native,
@@ -240,17 +239,13 @@ async fn hec(
 
 #[test]
 fn splunk_hec_every_encoding() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let events = Events::default();
     let app = axum::Router::new()
         .route("/services/collector/event", post(hec))
         .layer(axum::extract::DefaultBodyLimit::max(256 << 20))
         .with_state(events.clone());
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, app).await });
+    let server = testkit::http::HttpServer::start(app, 0);
+    let url = server.url.clone();
     for encoding in ENCODINGS {
         events.lock().unwrap().clear();
         let mut c = sinks::splunk::SplunkHecConfig::new("hec", &url, "t0ken".to_owned().into());

@@ -1,20 +1,19 @@
 //! Logs Ingestion sink against an in-test receiver that enforces the documented request format (see
-//! `receivers/sentinel.rs`): token required and valid, gzip, JSON arrays within 1 MB, streams per category,
+//! `testkit::receivers::sentinel`): token required and valid, gzip, JSON arrays within 1 MB, streams per category,
 //! 429/503 with `Retry-After` honoured (no request before it passed), 401 then fixed -> nothing skipped.
 #![allow(clippy::unwrap_used)]
 
 mod common;
-#[path = "receivers/sentinel.rs"]
-mod receiver;
 
 use axum::http::StatusCode;
 use common::{MARKER, hostile_corpus, hostile_records, record};
 use model::{Category, Record};
-use receiver::{CLIENT_ID, DCR, TENANT};
 use secrecy::SecretString;
 use sinks::sentinel::{SentinelConfig, SentinelSink};
 use sinks::{ErrorKind, Sink};
 use std::time::Duration;
+use testkit::receivers::sentinel as receiver;
+use testkit::receivers::sentinel::{CLIENT_ID, DCR, TENANT};
 
 fn config(r: &receiver::Receiver, secret: &str) -> SentinelConfig {
     let mut c = SentinelConfig::new(

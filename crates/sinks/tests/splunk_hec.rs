@@ -18,6 +18,7 @@ use sinks::{ErrorKind, Sink};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use testkit::http::HttpServer;
 
 const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -213,25 +214,20 @@ async fn ack(
 struct Receiver {
     url: String,
     state: Shared,
-    _rt: tokio::runtime::Runtime,
+    _server: HttpServer,
 }
 
 fn receiver() -> Receiver {
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let state = Shared::default();
     let app = axum::Router::new()
         .route("/services/collector/event", post(event))
         .route("/services/collector/ack", post(ack))
         .with_state(state.clone());
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, app).await });
+    let server = HttpServer::start(app, 0);
     Receiver {
-        url,
+        url: server.url.clone(),
         state,
-        _rt: rt,
+        _server: server,
     }
 }
 

@@ -7,16 +7,19 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-mod rsyslog;
 
 use common::{
     assert_intact_or_cut, hostile_corpus, hostile_records, parse_cef, parse_leef, record,
 };
 use model::Category;
-use rsyslog::{Rsyslog, certs};
 use sinks::syslog::{SyslogConfig, SyslogEncoding, SyslogFraming, SyslogSink, SyslogTransport};
 use sinks::{ErrorKind, Sink};
 use std::path::Path;
+use testkit::certs::certs;
+use testkit::rsyslog::Rsyslog;
+
+/// Subject alternative name of the sink's client certificate.
+const CLIENT_NAME: &str = "entrail-client";
 
 fn sink(
     port: u16,
@@ -164,7 +167,7 @@ fn leef_over_udp_one_datagram_per_message() {
 #[test]
 fn leef_and_cef_over_tls_with_client_certificate_map_every_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let c = certs(dir.path());
+    let c = certs(dir.path(), CLIENT_NAME);
     let rs = Rsyslog::start(Some(&c), None);
     let tls_config = |encoding, ca: &Path| {
         let mut config = sink(
@@ -281,7 +284,7 @@ fn leef_and_cef_over_tls_with_client_certificate_map_every_kind() {
 #[test]
 fn reconnects_after_the_receiver_restarts_tcp_and_tls() {
     let dir = tempfile::tempdir().unwrap();
-    let c = certs(dir.path());
+    let c = certs(dir.path(), CLIENT_NAME);
     for tls in [None, Some(&c)] {
         let rs = Rsyslog::start(tls, None);
         let port = if tls.is_some() { rs.tls } else { rs.tcp };

@@ -31,38 +31,11 @@ pub fn alert(severity_id: u8, activity_id: u8) -> Value {
 
 /// Test PKI: (CA file, server certificate, server key, an unrelated CA file) for `localhost`/127.0.0.1.
 pub fn certs(dir: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-    let ca = |name: &str| {
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.distinguished_name.push(rcgen::DnType::CommonName, name);
-        CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap()
-    };
-    let issuer = ca("entrail alert test CA");
-    let key = KeyPair::generate().unwrap();
-    let mut p =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    p.distinguished_name
-        .push(rcgen::DnType::CommonName, "localhost");
-    let cert = p.signed_by(&key, &issuer).unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server-key.pem"),
-        dir.join("other-ca.pem"),
-    );
-    std::fs::write(&paths.0, issuer.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    std::fs::write(&paths.3, ca("someone else").pem()).unwrap();
-    paths
+    let c = testkit::certs::certs(dir, "entrail-client");
+    (c.ca, c.server_cert, c.server_key, c.other_ca)
 }
 
 /// A free loopback TCP port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    testkit::net::free_tcp_port()
 }

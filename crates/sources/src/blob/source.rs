@@ -1,6 +1,8 @@
 //! The Blob source runtime: per container, walk the resource folders, list only the hour folders from the
 //! container's open hour to now, read each blob from its saved offset, deliver, and save the offsets once
-//! the batch is durable.
+//! the batch is durable. Listing (containers, resource folders, hour folders) is in `listing`.
+
+mod listing;
 
 use super::client::{BlobError, Client};
 use super::config::{BlobSourceConfig, ConfigError, Since, Validated};
@@ -8,8 +10,10 @@ use super::reader::{self, Item, Offset};
 use super::status::{BlobStatus, ContainerStatus};
 use crate::Batch;
 use crate::graph::{Accepted, CursorError, CursorStore, Deliver, DeliverError};
-use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Timelike, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::StreamExt;
+pub(crate) use listing::hour_of;
+use listing::{hour_floor, store_err};
 use model::normalize::{DecodeContext, decode_record};
 use model::{Position, Rejected};
 use object_store::path::Path;
@@ -50,11 +54,6 @@ impl BlobSourceError {
             BlobSourceError::Deliver(_) | BlobSourceError::Cursor(_) => ErrorKind::Transient,
         }
     }
-}
-
-fn store_err(action: impl Into<String>) -> impl FnOnce(object_store::Error) -> BlobError {
-    let action = action.into();
-    move |source| BlobError::Store { action, source }
 }
 
 /// The saved state of one container: its oldest open hour and the offsets of the blobs of open hours.
@@ -110,49 +109,6 @@ struct Pending {
     rejected: Vec<Rejected>,
     offsets: Vec<(String, Offset)>,
     position: String,
-}
-
-fn hour_floor(t: DateTime<Utc>) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(t.year(), t.month(), t.day(), t.hour(), 0, 0)
-        .single()
-        .unwrap_or(t)
-}
-
-/// The hour of a blob from its `y=/m=/d=/h=` folders.
-pub(crate) fn hour_of(name: &str) -> Option<DateTime<Utc>> {
-    let mut v = [None::<u32>; 4];
-    let mut i = 0;
-    for seg in name.split('/') {
-        let want = ["y=", "m=", "d=", "h="][i];
-        if let Some(n) = seg.strip_prefix(want).and_then(|n| n.parse().ok()) {
-            v[i] = Some(n);
-            i += 1;
-            if i == 4 {
-                break;
-            }
-        }
-    }
-    let [Some(y), Some(m), Some(d), Some(h)] = v else {
-        return None;
-    };
-    Utc.with_ymd_and_hms(i32::try_from(y).ok()?, m, d, h, 0, 0)
-        .single()
-}
-
-fn last_part(p: &Path) -> String {
-    p.parts()
-        .next_back()
-        .map(|x| x.as_ref().to_owned())
-        .unwrap_or_default()
-}
-
-fn parts_of(t: DateTime<Utc>) -> [u32; 4] {
-    [
-        u32::try_from(t.year()).unwrap_or(0),
-        t.month(),
-        t.day(),
-        t.hour(),
-    ]
 }
 
 impl BlobSource {
@@ -271,124 +227,6 @@ impl BlobSource {
                 .cloned()
                 .collect(),
         }
-    }
-
-    async fn containers(&self) -> Result<Vec<String>, BlobSourceError> {
-        if !self.config.containers.is_empty() {
-            return Ok(self.config.containers.clone());
-        }
-        if let Some((at, list)) = &*self.containers.lock().unwrap_or_else(|p| p.into_inner())
-            && at.elapsed() < self.settings.discover_every
-        {
-            return Ok(list.clone());
-        }
-        let mut list: Vec<String> = self
-            .client
-            .list_containers("insights-")
-            .await?
-            .into_iter()
-            .filter(|c| c.starts_with("insights-logs-") || c == "insights-activity-logs")
-            .collect();
-        list.sort();
-        *self.containers.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((Instant::now(), list.clone()));
-        Ok(list)
-    }
-
-    /// The folders directly above a `y=` level (resource ids), walked with the delimiter and cached.
-    async fn resources(
-        &self,
-        container: &str,
-        store: &dyn ObjectStore,
-    ) -> Result<Vec<Option<Path>>, BlobError> {
-        if let Some((at, list)) = self
-            .resources
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(container)
-            && at.elapsed() < self.settings.discover_every
-        {
-            return Ok(list.clone());
-        }
-        let mut out = Vec::new();
-        let mut stack: Vec<Option<Path>> = vec![None];
-        while let Some(p) = stack.pop() {
-            let r = store
-                .list_with_delimiter(p.as_ref())
-                .await
-                .map_err(store_err(format!(
-                    "listing {container}/{}",
-                    p.clone().unwrap_or_default()
-                )))?;
-            let mut is_resource = false;
-            for cp in r.common_prefixes {
-                if last_part(&cp).starts_with("y=") {
-                    is_resource = true;
-                } else {
-                    stack.push(Some(cp));
-                }
-            }
-            if is_resource {
-                out.push(p);
-            }
-        }
-        out.sort();
-        self.resources
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(container.to_owned(), (Instant::now(), out.clone()));
-        Ok(out)
-    }
-
-    /// The existing hour folders of one resource from `from` to `now`, oldest first.
-    async fn hours(
-        &self,
-        container: &str,
-        store: &dyn ObjectStore,
-        resource: &Option<Path>,
-        from: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, Path)>, BlobError> {
-        let (lo, hi) = (parts_of(from), parts_of(now));
-        let mut level: Vec<(Option<Path>, Vec<u32>)> = vec![(resource.clone(), Vec::new())];
-        for tag in ["y=", "m=", "d=", "h="] {
-            let mut next = Vec::new();
-            for (p, nums) in level {
-                let r = store
-                    .list_with_delimiter(p.as_ref())
-                    .await
-                    .map_err(store_err(format!(
-                        "listing {container}/{}",
-                        p.clone().unwrap_or_default()
-                    )))?;
-                for cp in r.common_prefixes {
-                    let Some(v) = last_part(&cp)
-                        .strip_prefix(tag)
-                        .and_then(|v| v.parse::<u32>().ok())
-                    else {
-                        continue;
-                    };
-                    let mut n = nums.clone();
-                    n.push(v);
-                    let k = n.len();
-                    if n.as_slice() >= &lo[..k] && n.as_slice() <= &hi[..k] {
-                        next.push((Some(cp), n));
-                    }
-                }
-            }
-            level = next;
-        }
-        let mut out: Vec<(DateTime<Utc>, Path)> = level
-            .into_iter()
-            .filter_map(|(p, n)| {
-                let t = Utc
-                    .with_ymd_and_hms(i32::try_from(n[0]).ok()?, n[1], n[2], n[3], 0, 0)
-                    .single()?;
-                Some((t, p?))
-            })
-            .collect();
-        out.sort();
-        Ok(out)
     }
 
     /// Polls one container; returns its open hour, open blobs and resources.

@@ -1,6 +1,9 @@
 //! Shared helpers of the Graph source tests: a fixed clock, a recording pipeline, wiremock set-up.
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
+/// Helpers of the Graph tail tests.
+pub mod tail;
+
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use sources::Batch;

@@ -4,7 +4,7 @@
 //! documents by (`_index`, `_id`) and answers `create` on an existing one with 409, like Elasticsearch.
 //! Faults: whole-request answers (401, 503, ...), per-item statuses for chosen `_id`s (429, 503, 400
 //! `mapper_parsing_exception`).
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::map_entry)]
+#![allow(clippy::map_entry)]
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -189,43 +189,15 @@ async fn bulk(
 }
 
 /// A running receiver.
-pub struct Receiver {
-    /// `http://127.0.0.1:<port>`.
-    pub url: String,
-    /// Its state.
-    pub state: Shared,
-    rt: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_background();
-        }
-    }
-}
+pub type Receiver = super::Receiver<State>;
 
 /// Starts a receiver on `port` (0: any free port).
 pub fn start(port: u16) -> Receiver {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     let state = Shared::default();
     state.lock().unwrap().max_content_length = 100 << 20;
     let app = axum::Router::new()
         .route("/_bulk", post(bulk))
         .layer(axum::extract::DefaultBodyLimit::max(256 << 20))
         .with_state(state.clone());
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, app).await });
-    Receiver {
-        url,
-        state,
-        rt: Some(rt),
-    }
+    Receiver::serve(app, state, port)
 }

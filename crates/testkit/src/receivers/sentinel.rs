@@ -4,7 +4,6 @@
 //! valid, unexpired bearer token, the right DCR, a known stream, `Content-Type: application/json`, gzip when
 //! `Content-Encoding` says so, a JSON array of objects, and at most 1 MB uncompressed (413). Faults: 429/503
 //! with `Retry-After`; every data request that arrives before a `Retry-After` has passed is counted.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use axum::body::Bytes;
 use axum::extract::{Path, State as AxState};
@@ -238,44 +237,16 @@ async fn ingest(
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// A running receiver (token endpoint and ingestion endpoint on one address).
-pub struct Receiver {
-    /// `http://127.0.0.1:<port>`.
-    pub url: String,
-    /// Its state.
-    pub state: Shared,
-    rt: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        if let Some(rt) = self.rt.take() {
-            rt.shutdown_background();
-        }
-    }
-}
+/// A running receiver.
+pub type Receiver = super::Receiver<State>;
 
 /// Starts a receiver on `port` (0: any free port).
 pub fn start(port: u16) -> Receiver {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     let state = Shared::default();
     let app = axum::Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token))
         .route("/dataCollectionRules/{dcr}/streams/{stream}", post(ingest))
         .layer(axum::extract::DefaultBodyLimit::max(16 << 20))
         .with_state(state.clone());
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, app).await });
-    Receiver {
-        url,
-        state,
-        rt: Some(rt),
-    }
+    Receiver::serve(app, state, port)
 }
