@@ -10,6 +10,9 @@
 #![allow(clippy::unwrap_used)]
 #![allow(clippy::disallowed_methods)] // tests read their own small files whole
 
+mod lake_support;
+
+use lake_support::{assert_mirrors_archive, ingest_day, manifest, query_counts, tables_of};
 use pipeline::Pipeline;
 use sim::azurite::{ACCOUNT, ACCOUNT_KEY, Azurite};
 use sinks::ErrorKind;
@@ -22,7 +25,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use store::query::{AsArray, Int64Type, QueryEngine};
 
 const CONTAINER: &str = "lake";
 const PYSPARK: &str = "/var/tmp/entrail-pyspark/bin/python";
@@ -70,69 +72,6 @@ retry_timeout = "5s"
         azure_target(port),
     );
     Pipeline::open(pipeline::config::parse(&text).unwrap().validate().unwrap()).unwrap()
-}
-
-/// Imports a generated day (sign-ins, non-interactive sign-ins, audits) in three parts, archiving after each,
-/// so that partitions hold several files; returns the records appended.
-fn ingest_day(p: &mut Pipeline, dir: &Path) -> u64 {
-    let cfg = sim::TenantConfig {
-        users: 25,
-        days: 1,
-        ..sim::TenantConfig::default()
-    };
-    let tenant = sim::Tenant::new(&cfg);
-    let events = sim::Generator::new(&tenant, &cfg).with_category_names(&[
-        "SignInLogs",
-        "NonInteractiveUserSignInLogs",
-        "AuditLogs",
-    ]);
-    let mut parts = [String::new(), String::new(), String::new()];
-    for (i, e) in events.enumerate() {
-        if let Some(v) = sim::render(&e, sim::Shape::Diagnostic, true, &tenant) {
-            let part = &mut parts[i % 3];
-            part.push_str(&serde_json::to_string(&v).unwrap());
-            part.push('\n');
-        }
-    }
-    let mut appended = 0;
-    for (i, lines) in parts.iter().enumerate() {
-        let file = dir.join(format!("part{i}.json"));
-        std::fs::write(&file, lines).unwrap();
-        let source = sources::file::FileSource::new(sources::file::FileSourceConfig::new(
-            "test",
-            vec![file.display().to_string()],
-        ))
-        .unwrap();
-        appended += p
-            .import(&source, sources::file::Progress::default())
-            .unwrap()
-            .outcome
-            .appended;
-        p.archive().unwrap();
-    }
-    appended
-}
-
-fn manifest(dir: &Path) -> store::archive::Manifest {
-    store::archive::Manifest::load(&dir.join("data/archive"))
-        .unwrap()
-        .unwrap()
-}
-
-/// Asserts the lake holds exactly the archive's files (paths, sizes, bytes), nothing more.
-fn assert_mirrors_archive(sink: &LakeSink, dir: &Path) {
-    let m = manifest(dir);
-    let want: Vec<(String, u64)> = m.files.iter().map(|f| (f.path.clone(), f.bytes)).collect();
-    assert_eq!(sink.list().unwrap(), want, "lake {} listing", sink.id());
-    for f in &m.files {
-        let local = std::fs::read(dir.join("data/archive").join(&f.path)).unwrap();
-        assert!(
-            sink.fetch(&f.path).unwrap() == local,
-            "{} differs in lake {}",
-            f.path,
-            sink.id()
-        );
-    }
 }
 
 /// A TCP forwarder to Azurite that can be taken down (listener closed, connections cut) and brought back on
@@ -209,34 +148,6 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         self.down();
     }
-}
-
-/// `SELECT count(*)` per table through the archive's query engine (what `entrail query` runs): the table
-/// (latest revision per key) and `<Table>_all` (every revision).
-fn query_counts(dir: &Path, tables: &[String]) -> BTreeMap<String, (u64, u64)> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let engine = QueryEngine::new(&dir.join("data/archive")).unwrap();
-    let count = |sql: String| -> u64 {
-        let batches = rt.block_on(engine.sql(&sql)).unwrap();
-        let n: i64 = batches
-            .iter()
-            .filter(|b| b.num_rows() > 0)
-            .map(|b| b.column(0).as_primitive::<Int64Type>().value(0))
-            .sum();
-        u64::try_from(n).unwrap()
-    };
-    tables
-        .iter()
-        .map(|t| {
-            let latest = count(format!("SELECT count(*) FROM {t}"));
-            let all = count(format!("SELECT count(*) FROM {t}_all"));
-            (t.clone(), (latest, all))
-        })
-        .collect()
 }
 
 /// Runs scripts/lake_counts.py on `roots` with the pyspark venv; its JSON output.
@@ -341,13 +252,6 @@ fn a_day_reaches_azurite_and_a_local_lake_and_spark_counts_what_the_archive_quer
         }
         assert_eq!(got.as_object().unwrap().len(), tables.len());
     }
-}
-
-/// The tables with files, sorted (manifest files are sorted by path, which starts with the table).
-fn tables_of(m: &store::archive::Manifest) -> Vec<String> {
-    let mut t: Vec<String> = m.files.iter().map(|f| f.table.clone()).collect();
-    t.dedup();
-    t
 }
 
 fn lake_config(port: u16, id: &str, max_files: usize) -> LakeConfig {

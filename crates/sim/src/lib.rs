@@ -34,6 +34,7 @@ pub mod generate;
 pub mod golden;
 pub mod kafka;
 mod rhythm;
+pub mod s3_server;
 pub mod server;
 pub mod shape;
 pub mod sntp;

@@ -34,8 +34,17 @@ pub(crate) fn error_kind(e: &object_store::Error) -> ErrorKind {
         | E::NotSupported { .. }
         | E::NotImplemented { .. }
         | E::UnknownConfigurationKey { .. } => ErrorKind::Fatal,
+        // S3 answers an expired or invalid session token with 400, which object_store reports as generic.
+        other if is_token_refusal(&other.to_string()) => ErrorKind::Auth,
         _ => ErrorKind::Transient,
     }
+}
+
+/// Whether an error's text carries S3's 400 error codes for refused temporary credentials.
+fn is_token_refusal(message: &str) -> bool {
+    ["<Code>ExpiredToken</Code>", "<Code>InvalidToken</Code>"]
+        .iter()
+        .any(|c| message.contains(c))
 }
 
 /// The object store of a lake target, and where its files go.
@@ -107,12 +116,22 @@ impl LakeClient {
                 endpoint,
                 access_key_id,
                 secret_access_key,
+                session_token,
+                virtual_hosted_style,
             } => {
-                let mut b = AmazonS3Builder::new()
+                // Without a configured key, credentials come from the environment (keys, session token, web
+                // identity, ECS container), else the instance metadata; explicit settings below win.
+                let base = if access_key_id.is_some() {
+                    AmazonS3Builder::new()
+                } else {
+                    AmazonS3Builder::from_env()
+                };
+                let mut b = base
                     .with_bucket_name(bucket)
                     .with_region(region)
                     .with_retry(retry)
-                    .with_client_options(options);
+                    .with_client_options(options)
+                    .with_virtual_hosted_style_request(*virtual_hosted_style);
                 if let Some(e) = endpoint {
                     b = b
                         .with_endpoint(e.trim_end_matches('/'))
@@ -122,6 +141,9 @@ impl LakeClient {
                     b = b
                         .with_access_key_id(id)
                         .with_secret_access_key(secret.expose_secret());
+                    if let Some(token) = session_token {
+                        b = b.with_token(token.expose_secret());
+                    }
                 }
                 Arc::new(b.build().map_err(built)?)
             }

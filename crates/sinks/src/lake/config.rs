@@ -80,10 +80,19 @@ pub enum LakeTarget {
         region: String,
         /// Endpoint for S3-compatible stores; `http://` only on loopback.
         endpoint: Option<String>,
-        /// Access key id; without it the instance / container credentials are used.
+        /// Access key id; without it the credentials come from the environment (`AWS_ACCESS_KEY_ID`,
+        /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, web identity, ECS container credentials), else the
+        /// EC2 instance metadata.
         access_key_id: Option<String>,
         /// Secret access key (never printed).
         secret_access_key: Option<SecretString>,
+        /// Session token of temporary credentials (STS), sent as `x-amz-security-token` (never printed);
+        /// needs `access_key_id`.
+        session_token: Option<SecretString>,
+        /// Virtual-hosted-style requests (`https://<bucket>.<endpoint host>/<key>`) instead of path-style
+        /// (`<endpoint>/<bucket>/<key>`, the default, which every S3-compatible store accepts).
+        #[serde(default)]
+        virtual_hosted_style: bool,
     },
     /// A local (or mounted) directory.
     Local {
@@ -329,6 +338,8 @@ fn validate_target(target: &LakeTarget, errors: &mut Vec<ConfigError>) {
             endpoint,
             access_key_id,
             secret_access_key,
+            session_token,
+            virtual_hosted_style: _,
         } => {
             if !(3..=63).contains(&bucket.len()) || bucket.contains('/') {
                 errors.push(ConfigError::new(
@@ -344,6 +355,22 @@ fn validate_target(target: &LakeTarget, errors: &mut Vec<ConfigError>) {
                 errors.push(ConfigError::new(
                     "target.secret_access_key",
                     "access_key_id and secret_access_key go together",
+                ));
+            }
+            if session_token.is_some() && access_key_id.is_none() {
+                errors.push(ConfigError::new(
+                    "target.session_token",
+                    "needs access_key_id and secret_access_key",
+                ));
+            }
+            if access_key_id.as_ref().is_some_and(|k| k.trim().is_empty())
+                || secret_access_key
+                    .as_ref()
+                    .is_some_and(|k| k.expose_secret().is_empty())
+            {
+                errors.push(ConfigError::new(
+                    "target.access_key_id",
+                    "access_key_id and secret_access_key must not be empty",
                 ));
             }
         }
