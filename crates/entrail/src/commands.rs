@@ -191,6 +191,11 @@ fn run(cli: &Cli, every: Option<&str>) -> anyhow::Result<ExitCode> {
         .transpose()
         .context("--every")?;
     let mut pipeline = Pipeline::open(load_config(cli)?)?;
+    // `[metrics]`: /metrics and /healthz for as long as the run lasts (docs/metrics.md).
+    let metrics = pipeline.serve_metrics()?;
+    if let Some(m) = &metrics {
+        output::line(&format!("metrics: http://{}/metrics", m.local_addr()));
+    }
     let collector = pipeline.collector()?;
     if !collector.is_empty() {
         return crate::collect::run(pipeline, collector, every);

@@ -23,12 +23,18 @@ pub struct HubDeliver {
     hub: Arc<Mutex<Hub>>,
     /// Ingest lag of what was delivered (`crate::lag`), when measured.
     lag: Option<Arc<crate::lag::LagTracker>>,
+    /// Counts verdicts and lag per source (`crate::metrics`), when set.
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl HubDeliver {
     /// Delivers into this hub (lag not measured).
     pub fn new(hub: Arc<Mutex<Hub>>) -> HubDeliver {
-        HubDeliver { hub, lag: None }
+        HubDeliver {
+            hub,
+            lag: None,
+            metrics: None,
+        }
     }
 }
 
@@ -38,6 +44,7 @@ impl Pipeline {
         HubDeliver {
             hub: self.shared_hub(),
             lag: Some(self.watcher().lag().clone()),
+            metrics: Some(self.metrics().clone()),
         }
     }
 }
@@ -46,6 +53,7 @@ impl Deliver for HubDeliver {
     async fn deliver(&self, batch: Batch) -> Result<Accepted, DeliverError> {
         let hub = self.hub.clone();
         let lag = self.lag.clone();
+        let metrics = self.metrics.clone();
         let done = tokio::task::spawn_blocking(move || {
             // A panic while another delivery held the lock may have left the dedupe index ahead of the log:
             // refuse to go on rather than risk forgetting records (reopening rebuilds the index).
@@ -56,11 +64,18 @@ impl Deliver for HubDeliver {
             if let Some(lag) = &lag {
                 lag.observe(&batch.records);
             }
-            hub.ingest(batch.records, batch.rejected)
-                .map_err(|e| DeliverError {
-                    message: format!("appending to the log: {e}"),
-                    source: Some(Box::new(e)),
-                })
+            let ingested = match &metrics {
+                Some(m) => {
+                    let tolerance = lag.as_ref().and_then(|l| l.config().future_tolerance);
+                    let tolerance = tolerance.map(|d| d.as_micros().min(i64::MAX as u128) as i64);
+                    m.ingest_delivered(&mut hub, batch.records, batch.rejected, tolerance)
+                }
+                None => hub.ingest(batch.records, batch.rejected),
+            };
+            ingested.map_err(|e| DeliverError {
+                message: format!("appending to the log: {e}"),
+                source: Some(Box::new(e)),
+            })
         })
         .await
         .map_err(|e| DeliverError::new(format!("delivery task failed: {e}")))??;

@@ -12,6 +12,7 @@ pub mod detection;
 pub mod eventhubs;
 pub mod lag;
 pub mod lake;
+pub mod metrics;
 pub mod replay;
 pub mod report;
 pub mod routes;

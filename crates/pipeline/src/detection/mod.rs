@@ -133,6 +133,8 @@ pub struct DetectionReport {
     pub new_alerts: u64,
     /// Alerts updated by grouping.
     pub updated_alerts: u64,
+    /// New alerts per severity name (for `entrail_alerts_raised_total`, docs/metrics.md).
+    pub new_by_severity: BTreeMap<String, u64>,
     /// Per destination.
     pub deliveries: Vec<DeliveryReport>,
 }
@@ -235,7 +237,13 @@ impl Detector {
             let produced = self.hunt.feed(&records);
             report.records += records.len() as u64;
             report.matches += self.hunt.matches - before;
-            for (_, how) in &produced {
+            for (alert, how) in &produced {
+                if matches!(how, Grouped::New) {
+                    *report
+                        .new_by_severity
+                        .entry(alert.severity.clone())
+                        .or_default() += 1;
+                }
                 match how {
                     Grouped::New => report.new_alerts += 1,
                     Grouped::Updated => report.updated_alerts += 1,
@@ -341,6 +349,9 @@ impl Pipeline {
         };
         let mut report = DetectionReport::default();
         detector.consume(&log, &mut report)?;
+        for (severity, n) in &report.new_by_severity {
+            self.metrics.alert_raised("detection", severity, *n);
+        }
         let mut destinations = Vec::new();
         for c in config.destinations {
             let id = c.id().to_owned();

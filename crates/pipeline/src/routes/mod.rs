@@ -197,6 +197,8 @@ pub(crate) struct SinkRouter<'a> {
     pub(crate) filtered: u64,
     /// Records left out by sampling.
     pub(crate) sampled: u64,
+    /// The sink's sent counters in [`crate::metrics`], updated per acknowledged batch.
+    pub(crate) meter: Option<crate::metrics::SinkMeter>,
 }
 
 impl<'a> SinkRouter<'a> {
@@ -210,6 +212,7 @@ impl<'a> SinkRouter<'a> {
             pending: Vec::new(),
             filtered: 0,
             sampled: 0,
+            meter: None,
         }
     }
 
@@ -233,6 +236,10 @@ impl<'a> SinkRouter<'a> {
     /// The batch in flight was acknowledged: its counts go to `volume.json` (a failed write is logged:
     /// statistics never stop delivery).
     pub(crate) fn acknowledged(&mut self) {
+        if let Some(m) = &self.meter {
+            let sent = self.pending.iter().filter(|p| p.1);
+            m.sent(sent.clone().count() as u64, sent.map(|p| p.2).sum());
+        }
         for (t, sent, bytes) in self.pending.drain(..) {
             self.volume.add(&self.sink, t, sent, bytes);
         }

@@ -172,6 +172,7 @@ impl Pipeline {
         if clock_due {
             inner.next_clock = Some(Instant::now() + config.clock.interval);
             let status = crate::clock::check(&config.clock);
+            self.metrics.clock_checked(&status);
             crate::clock::save_status(&data_dir, &status);
             let answered = status.offset_ms.is_some();
             if answered {
@@ -212,6 +213,9 @@ impl Pipeline {
         }
         let now_ms = Utc::now().timestamp_millis();
         report.alerts = findings.iter().map(|f| f.to_alert(now_ms)).collect();
+        for a in &report.alerts {
+            self.metrics.alert_raised("health", &a.severity, 1);
+        }
         for a in report.alerts.iter().filter(|a| a.severity_id > 1) {
             tracing::warn!(rule = %a.finding_info.analytic.uid, message = %a.message, "health finding");
         }
