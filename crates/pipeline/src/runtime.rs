@@ -100,6 +100,8 @@ pub struct Pipeline {
     pub(crate) detector: Mutex<Option<crate::detection::Detector>>,
     /// Health checks: ingest lag, clock, silence (see [`crate::watch`]).
     pub(crate) watch: crate::watch::Watch,
+    /// Prometheus metrics (see [`crate::metrics`]).
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 impl Pipeline {
@@ -126,9 +128,11 @@ impl Pipeline {
             None => None,
         };
         let watch = crate::watch::Watch::new(&config.watch, &config.data_dir);
+        let metrics = crate::metrics::Metrics::for_pipeline(&config, &log);
         Ok(Pipeline {
             config,
             watch,
+            metrics,
             hub: Arc::new(Mutex::new(hub)),
             log,
             sealer,
@@ -166,7 +170,8 @@ impl Pipeline {
         records: Vec<Record>,
         rejected: Vec<model::Rejected>,
     ) -> Result<IngestOutcome, PipelineError> {
-        Ok(self.hub().ingest(records, rejected)?)
+        let metrics = self.metrics.clone();
+        Ok(metrics.ingest(&mut self.hub(), records, rejected)?)
     }
 
     /// Reads a file source to its end, batch by batch; each batch is durable before the next is read.
@@ -186,7 +191,8 @@ impl Pipeline {
                 source,
             })?;
             report.records += batch.records.len() as u64;
-            let o = self.hub().ingest(batch.records, batch.rejected)?;
+            let metrics = self.metrics.clone();
+            let o = metrics.ingest(&mut self.hub(), batch.records, batch.rejected)?;
             report.outcome.appended += o.appended;
             report.outcome.revisions += o.revisions;
             report.outcome.duplicates += o.duplicates;
@@ -257,9 +263,9 @@ impl Pipeline {
                 })
                 .collect::<HashMap<_, _>>(),
             // Bounded memory while large inputs stream through: small buffers make more files, which
-            // compaction merges.
-            flush_bytes: 64 << 20,
-            max_buffered_bytes: 128 << 20,
+            // compaction merges. One budget: a partition may fill it alone.
+            flush_bytes: c.archive_max_buffer_bytes,
+            max_buffered_bytes: c.archive_max_buffer_bytes,
             ..ArchiveConfig::default()
         }
     }
@@ -305,7 +311,10 @@ impl Pipeline {
             let id = s.id().to_owned();
             if let SinkConfig::Lake(c) = &s {
                 // Not a log consumer: replicates the archive's committed files (see `crate::lake`).
-                match self.sync_lake(c) {
+                let lake = self.sync_lake(c);
+                (self.metrics)
+                    .sink_drained(&id, lake.as_ref().err().map(crate::metrics::error_kind));
+                match lake {
                     Ok(report) => reports.push((id, report)),
                     Err(e) => {
                         tracing::error!(sink = %id, error = %e, "lake sink failed; retried next run, nothing skipped");
@@ -315,7 +324,9 @@ impl Pipeline {
                 continue;
             }
             let hub = &self.hub;
+            let metrics = &self.metrics;
             let mut quarantine = |rejected: Vec<model::Rejected>| -> Result<(), PipelineError> {
+                metrics.sink_rejected(&rejected);
                 hub.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .quarantine()
@@ -325,9 +336,12 @@ impl Pipeline {
             };
             let mut router =
                 crate::routes::SinkRouter::new(&self.config.routes, &self.config.data_dir, &id);
+            router.meter = Some(self.metrics.sink_meter(&id));
             let result = build_sink(s).and_then(|mut sink| {
                 consume::sink(&self.log, sink.as_mut(), &mut router, &mut quarantine)
             });
+            self.metrics
+                .sink_drained(&id, result.as_ref().err().map(crate::metrics::error_kind));
             match result {
                 Ok(report) => reports.push((id, report)),
                 Err(e) => {

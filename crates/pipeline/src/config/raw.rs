@@ -56,6 +56,9 @@ pub struct RawConfig {
     /// `entrail report` (`[report]`, docs/report.md): price per GB per sink.
     #[serde(default)]
     pub report: crate::report::RawReportConfig,
+    /// `[metrics]`: the Prometheus endpoint of `entrail run` (docs/metrics.md); absent: off.
+    #[serde(default)]
+    pub metrics: crate::metrics::RawMetricsConfig,
 }
 
 /// `[integrity]`: the hash chain sealing log segments and archive files (docs/integrity.md).
@@ -107,6 +110,7 @@ impl Default for RawConfig {
             routes: Vec::new(),
             sink_priority: BTreeMap::new(),
             report: crate::report::RawReportConfig::default(),
+            metrics: crate::metrics::RawMetricsConfig::default(),
         }
     }
 }
@@ -135,6 +139,9 @@ pub struct RawArchiveConfig {
     pub row_group_rows: Option<usize>,
     /// Files smaller than this many MiB are merged by compaction (default 64).
     pub compact_below_mib: Option<u64>,
+    /// MiB the archive's partition buffers may hold before the largest is written out (default 64,
+    /// 1..=4096; docs/configuration.md).
+    pub max_buffer_mib: Option<u64>,
     /// Retention in days for categories without their own entry; absent = keep forever.
     pub default_retention_days: Option<u32>,
     /// Per-category retention, keyed by category name (`SignInLogs`) or table name (`SigninLogs`).

@@ -22,6 +22,8 @@ pub struct Config {
     pub row_group_rows: usize,
     /// Compaction threshold in bytes.
     pub compact_below_bytes: u64,
+    /// Bytes the archive's partition buffers may hold (`archive.max_buffer_mib`).
+    pub archive_max_buffer_bytes: u64,
     /// Default retention in days.
     pub default_retention_days: Option<u32>,
     /// Per-category retention: (days, legal hold).
@@ -46,6 +48,8 @@ pub struct Config {
     pub report: crate::report::ReportConfig,
     /// `log.disk_budget_bytes`: the log's disk budget, if any.
     pub disk_budget_bytes: Option<u64>,
+    /// `[metrics]`: where `entrail run` serves `/metrics` and `/healthz` (`None`: off).
+    pub metrics: Option<crate::metrics::MetricsConfig>,
 }
 
 /// A validated source.

@@ -69,3 +69,22 @@ fn unknown_keys_are_rejected_with_their_place() {
     let e = parse("[log]\nsegment_mb = 3\n").unwrap_err();
     assert!(e.message.contains("segment_mb"), "{e}");
 }
+
+#[test]
+fn the_archive_buffer_budget_is_configurable_and_bounded() {
+    let c = parse("").unwrap().validate().unwrap();
+    assert_eq!(c.archive_max_buffer_bytes, 64 << 20);
+    let c = parse("[archive]\nmax_buffer_mib = 16\n")
+        .unwrap()
+        .validate()
+        .unwrap();
+    assert_eq!(c.archive_max_buffer_bytes, 16 << 20);
+    let errors = parse("[archive]\nmax_buffer_mib = 0\n")
+        .unwrap()
+        .validate()
+        .unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.path == "archive.max_buffer_mib"),
+        "{errors:?}"
+    );
+}

@@ -97,6 +97,13 @@ impl RawConfig {
                 format!("must be 1024..=4194304, got {row_group_rows}"),
             ));
         }
+        let max_buffer_mib = self.archive.max_buffer_mib.unwrap_or(64);
+        if !(1..=4096).contains(&max_buffer_mib) {
+            errors.push(ConfigError::new(
+                "archive.max_buffer_mib",
+                format!("must be 1..=4096, got {max_buffer_mib}"),
+            ));
+        }
         let mut retention = BTreeMap::new();
         for (name, r) in &self.archive.retention {
             let path = format!("archive.retention.{name}");
@@ -278,6 +285,7 @@ impl RawConfig {
         let routes =
             crate::routes::validate(&self.routes, &self.sink_priority, &sink_ids, &mut errors);
         let report = crate::report::validate_config(self.report, &mut errors);
+        let metrics = crate::metrics::validate_config(&self.metrics, &mut errors);
         if self.log.disk_budget_bytes == Some(0) {
             errors.push(ConfigError::new(
                 "log.disk_budget_bytes",
@@ -297,6 +305,7 @@ impl RawConfig {
             zstd_level,
             row_group_rows,
             compact_below_bytes: self.archive.compact_below_mib.unwrap_or(64) * 1024 * 1024,
+            archive_max_buffer_bytes: max_buffer_mib * 1024 * 1024,
             default_retention_days: self.archive.default_retention_days,
             retention,
             legal_holds,
@@ -309,6 +318,7 @@ impl RawConfig {
             routes,
             report,
             disk_budget_bytes: self.log.disk_budget_bytes,
+            metrics,
         })
     }
 }

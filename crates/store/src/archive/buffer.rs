@@ -33,6 +33,27 @@ pub(crate) fn day_string(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+/// Bytes per column and row besides the text: offsets, null bits and fixed-width values.
+const PER_COLUMN_BYTES: u64 = 6;
+
+/// Bytes `record` adds to a partition buffer, by the archive's own accounting (what
+/// [`ArchiveConfig::max_buffered_bytes`](super::ArchiveConfig::max_buffered_bytes) bounds): the text of its
+/// values and meta columns, 8 bytes for every other value, and [`PER_COLUMN_BYTES`] per column.
+pub(crate) fn row_bytes(record: &Record) -> u64 {
+    let values: usize = record
+        .values
+        .iter()
+        .map(|v| match v {
+            Value::String(s) | Value::Dynamic(s) => s.len(),
+            Value::Null => 0,
+            _ => 8,
+        })
+        .sum();
+    let meta = record.key.len() + record.source.len() + record.raw.len() + 32;
+    let columns = model::schema(record.category).columns.len() + META_COLUMNS.len();
+    (values + meta) as u64 + columns as u64 * PER_COLUMN_BYTES
+}
+
 /// Rows of one partition not yet written to a file.
 pub(crate) struct PartitionBuffer {
     pub(crate) category: Category,
@@ -40,7 +61,7 @@ pub(crate) struct PartitionBuffer {
     schema: SchemaRef,
     data_columns: usize,
     columns: Vec<ColumnBuilder>,
-    /// Approximate bytes of the buffered values.
+    /// Bytes of the buffered rows, by [`row_bytes`].
     pub(crate) bytes: u64,
     pub(crate) first_offset: u64,
     pub(crate) last_offset: u64,
@@ -71,17 +92,16 @@ impl PartitionBuffer {
         self.columns.first().map_or(0, ColumnBuilder::len)
     }
 
-    /// Appends one record taken from log `offset`. Values missing from `record.values` are null;
-    /// extra values are ignored.
-    pub(crate) fn push(&mut self, offset: u64, record: &Record) {
-        let mut bytes = 0usize;
+    /// Appends one record taken from log `offset`, counting `bytes` for it (its [`row_bytes`]). Values
+    /// missing from `record.values` are null; extra values are ignored.
+    pub(crate) fn push(&mut self, offset: u64, record: &Record, bytes: u64) {
         let split = self.data_columns.min(self.columns.len());
         let (data, meta) = self.columns.split_at_mut(split);
         for (i, column) in data.iter_mut().enumerate() {
-            bytes += column.append(record.values.get(i).unwrap_or(&Value::Null));
+            column.append(record.values.get(i).unwrap_or(&Value::Null));
         }
         for (column, meta) in meta.iter_mut().zip(META_COLUMNS) {
-            bytes += match meta.name {
+            match meta.name {
                 "_EventTime" => column.append(&Value::DateTime(record.event_time)),
                 "_IngestTime" => column.append(&Value::DateTime(record.ingest_time)),
                 "_Key" => column.append_str(&record.key),
@@ -92,9 +112,7 @@ impl PartitionBuffer {
                 _ => column.append(&Value::Null),
             };
         }
-        // Null bitmaps, offsets and fixed-width values of the remaining columns.
-        bytes += self.columns.len() * 2;
-        self.bytes += bytes as u64;
+        self.bytes += bytes;
         self.first_offset = self.first_offset.min(offset);
         self.last_offset = self.last_offset.max(offset);
     }

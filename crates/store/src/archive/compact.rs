@@ -1,6 +1,7 @@
 //! Compaction: in each partition, files smaller than `compact_below_bytes` are merged into one,
 //! streaming batches from the inputs (memory bounded by one row group being written plus one
-//! batch being read). Inputs are verified against their manifest hash first.
+//! batch being read, split across the inputs when they are merged in sort order: see [`super::merge`]).
+//! Inputs are verified against their manifest hash first.
 //!
 //! Order: merged files are written to `*.tmp`, fsynced and renamed; one manifest write then
 //! replaces the inputs by the outputs and records each merge in `deletions`; the inputs are
@@ -14,12 +15,19 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::file::{FileWriter, hash_file, hex128, sync_dir, writer_properties};
+use super::file::{
+    FileWriter, hash_file, hex128, sort_columns, sorted_by_event_time, sync_dir, writer_properties,
+};
 use super::manifest::{DeletedFile, Deletion, DeletionReason, FileEntry};
+use super::merge::{SortedMerge, footer_sorted_by};
 use super::{Archive, ArchiveError, arrow_schema};
 
-/// Rows per batch read from an input file.
-const READ_BATCH_ROWS: usize = 8192;
+/// Rows per batch read from an input file (with ~4 KB records, ~8 MiB of values).
+const READ_BATCH_ROWS: usize = 2048;
+
+/// Files merged into one at most; a partition with more small files is merged in several outputs (a later
+/// compaction merges those while they are still small).
+const MAX_MERGE_INPUTS: usize = 6;
 
 /// What [`Archive::compact`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,10 +75,18 @@ impl Archive {
                 .or_default()
                 .push(f);
         }
+        // At most MAX_MERGE_INPUTS files per merge (in offset order): a merge in sort order reads all its
+        // inputs at once, each with its current pages.
         let groups: Vec<Vec<FileEntry>> = groups
             .into_values()
+            .flat_map(|mut files| {
+                files.sort_by_key(|f| f.first_offset);
+                files
+                    .chunks(MAX_MERGE_INPUTS)
+                    .map(|c| c.iter().map(|f| (*f).clone()).collect::<Vec<FileEntry>>())
+                    .collect::<Vec<_>>()
+            })
             .filter(|files| files.len() >= 2)
-            .map(|files| files.into_iter().cloned().collect())
             .collect();
         let mut merges = Vec::new();
         for files in groups {
@@ -190,34 +206,70 @@ impl Archive {
             return Ok(None);
         }
         let tmp = self.dir.join(format!("{rel}.tmp"));
+        // Inputs each sorted by the table's entity columns (as the writer makes them) are merged in that
+        // order, so that the day's rows of one user end up side by side; others are concatenated.
+        let keys = sort_columns(&schema);
+        let by_keys = !sorted_by_event_time(&schema, &keys)
+            && inputs.iter().all(|(_, _, b)| footer_sorted_by(b, &keys));
+        let sorted_by: Vec<usize> = if by_keys {
+            keys.clone()
+        } else {
+            schema
+                .index_of(super::EVENT_TIME_COLUMN)
+                .ok()
+                .filter(|_| sorted)
+                .into_iter()
+                .collect()
+        };
+        let sorted = sorted && sorted_by_event_time(&schema, &sorted_by);
         let props = writer_properties(
             &schema,
             self.cfg.row_group_rows,
             self.cfg.zstd_level,
-            sorted,
+            &sorted_by,
         )?;
         let mut writer = FileWriter::create(&tmp, schema.clone(), props)?;
+        let arrow = |e| ArchiveError::Arrow {
+            table: table.clone(),
+            source: e,
+        };
         let mut entries = Vec::new();
         let mut expected_rows = 0;
-        for (f, path, builder) in inputs {
-            let reader = builder
-                .with_batch_size(READ_BATCH_ROWS)
-                .build()
-                .map_err(|e| ArchiveError::parquet(&path, e))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| ArchiveError::Arrow {
-                    table: table.clone(),
-                    source: e,
-                })?;
-                let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
-                    .map_err(|e| ArchiveError::Arrow {
-                        table: table.clone(),
-                        source: e,
-                    })?;
-                writer.write(&batch)?;
+        if by_keys {
+            // One batch per input is held: keep their sum near one read batch.
+            let batch_rows = (READ_BATCH_ROWS / inputs.len()).max(256);
+            let mut readers = Vec::with_capacity(inputs.len());
+            for (f, path, builder) in inputs {
+                let reader = builder
+                    .with_batch_size(batch_rows)
+                    .build()
+                    .map_err(|e| ArchiveError::parquet(&path, e))?;
+                readers.push(reader);
+                expected_rows += f.rows;
+                entries.push(f);
             }
-            expected_rows += f.rows;
-            entries.push(f);
+            let mut merge =
+                SortedMerge::new(&schema, &keys, readers, READ_BATCH_ROWS).map_err(arrow)?;
+            while let Some(slice) = merge.next_slice().map_err(arrow)? {
+                let slice = RecordBatch::try_new(schema.clone(), slice.columns().to_vec())
+                    .map_err(arrow)?;
+                writer.write(&slice)?;
+            }
+        } else {
+            for (f, path, builder) in inputs {
+                let reader = builder
+                    .with_batch_size(READ_BATCH_ROWS)
+                    .build()
+                    .map_err(|e| ArchiveError::parquet(&path, e))?;
+                for batch in reader {
+                    let batch = batch.map_err(arrow)?;
+                    let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
+                        .map_err(arrow)?;
+                    writer.write(&batch)?;
+                }
+                expected_rows += f.rows;
+                entries.push(f);
+            }
         }
         let summary = writer.finish()?;
         if summary.rows != expected_rows {

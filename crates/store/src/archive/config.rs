@@ -56,11 +56,12 @@ pub struct ArchiveConfig {
     /// A partition (table, day) buffer holding this many rows is written out to a file.
     /// Default 256 Ki.
     pub flush_rows: usize,
-    /// A partition buffer holding about this many bytes of values is written out to a file.
-    /// Default 128 MiB.
+    /// A partition buffer holding this many bytes (by the archive's accounting: the text of the values
+    /// plus a few bytes per column) is written out to a file. Default 64 MiB.
     pub flush_bytes: u64,
-    /// When all partition buffers together hold about this many bytes, the largest is written
-    /// out. Default 512 MiB, at least `flush_bytes`.
+    /// The partition buffers together never hold more than this many bytes (same accounting): before a
+    /// record would pass it, the largest buffers are written out. At least `flush_bytes`. Default 64 MiB,
+    /// sized so that a whole ingest stays under 256 MB of resident memory (docs/benchmarks.md).
     pub max_buffered_bytes: u64,
     /// zstd level, 1..=22. Default 3.
     pub zstd_level: i32,
@@ -81,8 +82,8 @@ impl Default for ArchiveConfig {
         Self {
             row_group_rows: 128 * 1024,
             flush_rows: 256 * 1024,
-            flush_bytes: 128 * 1024 * 1024,
-            max_buffered_bytes: 512 * 1024 * 1024,
+            flush_bytes: 64 * 1024 * 1024,
+            max_buffered_bytes: 64 * 1024 * 1024,
             zstd_level: 3,
             compact_below_bytes: 64 * 1024 * 1024,
             retention: HashMap::new(),

@@ -4,8 +4,8 @@
 //! # Contract
 //! - [`Archive::write`] buffers a record read from log offset `offset` in its partition (table,
 //!   UTC day of the event time); offsets below [`Archive::next_offset`] plus what is buffered are
-//!   ignored, so replaying the log is harmless. A buffer past `flush_rows` / `flush_bytes` is
-//!   written to a `*.tmp` file.
+//!   ignored, so replaying the log is harmless. A buffer past `flush_rows` / `flush_bytes` (or the
+//!   buffers together past `max_buffered_bytes`) is written to a `*.tmp` file.
 //! - [`Archive::commit`] makes everything written so far durable and records it atomically with
 //!   the consumer offset: remaining buffers go to `*.tmp` files, every file is fsynced, renamed,
 //!   its directories fsynced, then `_manifest.json` is replaced (see [`manifest`]). Nothing
@@ -26,13 +26,21 @@
 //! <dir>/<Table>/day=YYYY-MM-DD/part-<first>-<last>.parquet
 //! ```
 //! `<first>`/`<last>` are the smallest and largest log offsets in the file. Columns: see
-//! [`arrow_schema`]; rows are sorted by `_EventTime` within a flushed file.
+//! [`arrow_schema`]; rows are sorted within a flushed file by up to two of the table's entity columns
+//! (`UserPrincipalName`, `AppId`, ...) and then `_EventTime` (recorded in the Parquet footer).
+//!
+//! # Memory
+//! The partition buffers never hold more than [`ArchiveConfig::max_buffered_bytes`] by their own
+//! accounting ([`Archive::peak_buffered_bytes`]): before a record is buffered, the largest buffers are
+//! written out until it fits. Writing a buffer out adds one slice of sorted rows and the encoded pages of
+//! one row group (at most 16 MiB), never a sorted copy of the whole buffer.
 mod buffer;
 mod compact;
 mod config;
 mod error;
 mod file;
 pub mod manifest;
+mod merge;
 mod recovery;
 mod retention;
 mod schema;
@@ -41,6 +49,8 @@ mod schema;
 pub(crate) mod test_util;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_layout;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions, TryLockError};
@@ -59,8 +69,10 @@ pub use schema::{
     DAY_COLUMN, EVENT_TIME_COLUMN, KEY_COLUMN, REVISION_COLUMN, arrow_schema, arrow_type,
 };
 
-use buffer::{PartitionBuffer, day_of, day_string};
-use file::{FileWriter, sort_by_event_time, sync_dir, writer_properties};
+use buffer::{PartitionBuffer, day_of, day_string, row_bytes};
+use file::{
+    FileWriter, sort_columns, sort_indices, sorted_by_event_time, sync_dir, writer_properties,
+};
 
 /// Name of the lock file inside the archive directory.
 const LOCK_FILE: &str = "_archive.lock";
@@ -98,6 +110,7 @@ pub struct Archive {
     manifest: Manifest,
     buffers: BTreeMap<(Category, NaiveDate), PartitionBuffer>,
     buffered_bytes: u64,
+    peak_buffered_bytes: u64,
     pending: Vec<PendingFile>,
     /// The offset after everything written (buffered, pending or committed).
     written_next: u64,
@@ -147,6 +160,7 @@ impl Archive {
             manifest,
             buffers: BTreeMap::new(),
             buffered_bytes: 0,
+            peak_buffered_bytes: 0,
             pending: Vec::new(),
             failed: false,
             recovery,
@@ -200,19 +214,10 @@ impl Archive {
             return Ok(());
         }
         let key = (record.category, day_of(record));
-        let buffer = self
-            .buffers
-            .entry(key)
-            .or_insert_with(|| PartitionBuffer::new(key.0, key.1));
-        let before = buffer.bytes;
-        buffer.push(offset, record);
-        self.buffered_bytes += buffer.bytes - before;
-        let full = buffer.rows() >= self.cfg.flush_rows || buffer.bytes >= self.cfg.flush_bytes;
-        self.written_next = offset.saturating_add(1);
-        if full {
-            self.guard(|a| a.flush(key))?;
-        }
-        while self.buffered_bytes > self.cfg.max_buffered_bytes {
+        let need = row_bytes(record);
+        // Make room first, so that the buffers never hold more than `max_buffered_bytes` by their own
+        // accounting (a single record larger than that is written out alone right after it is buffered).
+        while self.buffered_bytes + need > self.cfg.max_buffered_bytes {
             let Some(largest) = self
                 .buffers
                 .iter()
@@ -223,7 +228,32 @@ impl Archive {
             };
             self.guard(|a| a.flush(largest))?;
         }
+        let buffer = self
+            .buffers
+            .entry(key)
+            .or_insert_with(|| PartitionBuffer::new(key.0, key.1));
+        buffer.push(offset, record, need);
+        self.buffered_bytes += need;
+        self.peak_buffered_bytes = self.peak_buffered_bytes.max(self.buffered_bytes);
+        let full = buffer.rows() >= self.cfg.flush_rows
+            || buffer.bytes >= self.cfg.flush_bytes
+            || self.buffered_bytes > self.cfg.max_buffered_bytes;
+        self.written_next = offset.saturating_add(1);
+        if full {
+            self.guard(|a| a.flush(key))?;
+        }
         Ok(())
+    }
+
+    /// Bytes the partition buffers hold now, by the archive's own accounting (see
+    /// [`ArchiveConfig::max_buffered_bytes`]).
+    pub fn buffered_bytes(&self) -> u64 {
+        self.buffered_bytes
+    }
+
+    /// The most [`Archive::buffered_bytes`] has been since the archive was opened.
+    pub fn peak_buffered_bytes(&self) -> u64 {
+        self.peak_buffered_bytes
     }
 
     /// Marks every offset below `next` as consumed without a record (entries the archive does
@@ -283,7 +313,7 @@ impl Archive {
         Ok(())
     }
 
-    /// Writes the buffer of `key` to a `*.tmp` file (sorted by event time) and queues it for
+    /// Writes the buffer of `key` to a `*.tmp` file (sorted by [`file::sort_columns`]) and queues it for
     /// the next commit.
     fn flush(&mut self, key: (Category, NaiveDate)) -> Result<(), ArchiveError> {
         let Some(mut buffer) = self.buffers.remove(&key) else {
@@ -299,7 +329,9 @@ impl Archive {
             source,
         };
         let batch = buffer.finish().map_err(arrow)?;
-        let batch = sort_by_event_time(&batch).map_err(arrow)?;
+        let schema = batch.schema();
+        let sort = sort_columns(&schema);
+        let indices = sort_indices(&batch, &sort).map_err(arrow)?;
         let day = day_string(buffer.day);
         let rel = format!(
             "{table}/day={day}/part-{}-{}.parquet",
@@ -310,10 +342,11 @@ impl Archive {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| ArchiveError::io(parent, e))?;
         }
-        let schema = batch.schema();
-        let props = writer_properties(&schema, self.cfg.row_group_rows, self.cfg.zstd_level, true)?;
-        let mut writer = FileWriter::create(&tmp, schema, props)?;
-        writer.write(&batch)?;
+        let props =
+            writer_properties(&schema, self.cfg.row_group_rows, self.cfg.zstd_level, &sort)?;
+        let mut writer = FileWriter::create(&tmp, schema.clone(), props)?;
+        writer.write_sorted(&batch, indices.as_ref())?;
+        drop(batch);
         let summary = writer.finish()?;
         self.pending.push(PendingFile {
             tmp,
@@ -329,7 +362,7 @@ impl Archive {
                 first_offset: buffer.first_offset,
                 last_offset: buffer.last_offset,
                 max_revision: summary.max_revision,
-                sorted: true,
+                sorted: sorted_by_event_time(&schema, &sort),
                 xxh3_128: file::hex128(summary.xxh3),
                 created_us: 0,
             },

@@ -94,13 +94,13 @@ fn commit_writes_hive_partitions_and_the_manifest() {
     );
     assert_eq!(
         (f.first_offset, f.last_offset, f.max_revision, f.sorted),
-        (0, 1, 0, true)
+        (0, 1, 0, false)
     );
     let path = tmp.path().join(&f.path);
     let (bytes, hash) = file::hash_file(&path).unwrap();
     assert_eq!((bytes, file::hex128(hash)), (f.bytes, f.xxh3_128.clone()));
 
-    // Parquet: zstd, page index, sorted by event time, the table's schema.
+    // Parquet: zstd, page index, sorted by user then event time, the table's schema.
     let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
     let meta = reader.metadata();
     assert!(matches!(
@@ -126,7 +126,8 @@ fn commit_writes_hive_partitions_and_the_manifest() {
         .column_by_name("_EventTime")
         .unwrap()
         .as_primitive::<TimestampMicrosecondType>();
-    assert_eq!(times.values().to_vec(), [JAN_1 + HOUR, JAN_1 + 5 * HOUR]);
+    // s0@contoso.com (5 h) before s1@contoso.com (1 h).
+    assert_eq!(times.values().to_vec(), [JAN_1 + 5 * HOUR, JAN_1 + HOUR]);
 
     let stats = a.stats();
     assert_eq!(stats.len(), 2);
@@ -353,7 +354,10 @@ fn compaction_merges_small_files_and_keeps_every_row() {
         (signin.rows, signin.first_offset, signin.last_offset),
         (20, 0, 22)
     );
-    assert!(signin.sorted, "non-overlapping sorted inputs stay sorted");
+    assert!(
+        !signin.sorted,
+        "inputs sorted by user then time, concatenated: not sorted by time"
+    );
     assert_eq!(rows_in(&tmp.path().join(&signin.path)), 20);
     let (_, hash) = file::hash_file(&tmp.path().join(&signin.path)).unwrap();
     assert_eq!(file::hex128(hash), signin.xxh3_128);
