@@ -16,6 +16,7 @@
 //! The engine reads the manifest once, in [`QueryEngine::new`], and queries exactly the files it
 //! lists, never the directory: it sees the archive as of that commit. Build a new engine to see
 //! later commits. Queries are read-only: DDL, DML (`COPY`, `INSERT`) and `SET` are refused.
+pub mod bench;
 mod error;
 mod output;
 mod tables;
@@ -46,12 +47,25 @@ pub use tables::TableInfo;
 use crate::archive::manifest::Manifest;
 
 /// How the engine presents the archive.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryOptions {
     /// `<Table>` shows every revision instead of the latest per `_Key`. Default `false`.
     pub all_revisions: bool,
     /// Parallel partitions per query; `None` (the default) uses the number of CPUs.
     pub target_partitions: Option<usize>,
+    /// Read text columns as Arrow `Utf8View` inside queries (faster scans, LIKE and grouping);
+    /// results are always handed out as plain `Utf8`. Default `true`.
+    pub string_views: bool,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        Self {
+            all_revisions: false,
+            target_partitions: None,
+            string_views: true,
+        }
+    }
 }
 
 /// SQL over one archive directory; see the module docs.
@@ -74,6 +88,17 @@ impl QueryEngine {
         archive_dir: &Path,
         options: QueryOptions,
     ) -> Result<QueryEngine, QueryError> {
+        // `DATAFUSION_*` environment variables tune the engine (docs/cli.md, `entrail query`),
+        // e.g. `DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=true`.
+        Self::with_config(archive_dir, options, SessionConfig::from_env()?)
+    }
+
+    /// Opens the archive with `options` on top of DataFusion settings `config`.
+    pub(crate) fn with_config(
+        archive_dir: &Path,
+        options: QueryOptions,
+        config: SessionConfig,
+    ) -> Result<QueryEngine, QueryError> {
         let archive_error = |source| QueryError::Archive {
             dir: archive_dir.to_path_buf(),
             source,
@@ -87,9 +112,7 @@ impl QueryEngine {
         let manifest = Manifest::load(&dir)
             .map_err(archive_error)?
             .unwrap_or_default();
-        // `DATAFUSION_*` environment variables tune the engine (docs/query.md), e.g.
-        // `DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=true`.
-        let mut config = SessionConfig::from_env()?.with_information_schema(true);
+        let mut config = config.with_information_schema(true);
         if let Some(n) = options.target_partitions {
             config = config.with_target_partitions(n.max(1));
         }
@@ -97,13 +120,19 @@ impl QueryEngine {
         // Room for every listed file in the list-files cache (about 200 bytes each), so that
         // the manifest's lists are never evicted.
         let cache_bytes = 16 * 1024 * 1024 + manifest.files.len().saturating_mul(1024);
+        // Parquet footers (with page indexes) of every file stay cached between queries: an
+        // 80-column file's metadata is ~100-300 KB and re-reading it is a large part of a short
+        // query. The limit is a bound, not an allocation.
+        let metadata_bytes = (64usize << 20).max(manifest.files.len().saturating_mul(512 << 10));
         let runtime = RuntimeEnvBuilder::new()
             .with_cache_manager(
-                CacheManagerConfig::default().with_list_files_cache_limit(cache_bytes),
+                CacheManagerConfig::default()
+                    .with_list_files_cache_limit(cache_bytes)
+                    .with_metadata_cache_limit(metadata_bytes),
             )
             .build_arc()?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
-        let tables = tables::register_all(&ctx, &dir, &manifest, options.all_revisions)?;
+        let tables = tables::register_all(&ctx, &dir, &manifest, &options)?;
         Ok(QueryEngine {
             ctx,
             dir,
@@ -195,8 +224,36 @@ impl QueryEngine {
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        Ok(self.ctx.sql_with_options(sql, options).await?)
+        let df = self.ctx.sql_with_options(sql, options).await?;
+        Ok(plain_strings(df)?)
     }
+}
+
+/// `df` with `Utf8View` result columns cast to `Utf8` (the engine reads text as views, see
+/// [`QueryOptions::string_views`]; callers get the archive's types). Other plans are unchanged.
+fn plain_strings(df: DataFrame) -> Result<DataFrame, datafusion::error::DataFusionError> {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::common::Column;
+    use datafusion::logical_expr::{Expr, cast};
+    let schema = df.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Utf8View))
+    {
+        return Ok(df);
+    }
+    let exprs: Vec<Expr> = schema
+        .iter()
+        .map(|(qualifier, field)| {
+            let column = Expr::Column(Column::new(qualifier.cloned(), field.name()));
+            match field.data_type() {
+                DataType::Utf8View => cast(column, DataType::Utf8).alias(field.name()),
+                _ => column,
+            }
+        })
+        .collect();
+    df.select(exprs)
 }
 
 /// Result batches of [`QueryEngine::sql_stream`], in order. Also a [`Stream`].

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::common::TableReference;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -24,7 +24,7 @@ use datafusion::object_store::ObjectMeta;
 use datafusion::prelude::{SessionContext, ident, lit};
 use model::Category;
 
-use super::QueryError;
+use super::{QueryError, QueryOptions};
 use crate::archive::manifest::{FileEntry, Manifest};
 use crate::archive::{DAY_COLUMN, KEY_COLUMN, REVISION_COLUMN, arrow_schema};
 
@@ -48,13 +48,16 @@ pub(crate) fn register_all(
     ctx: &SessionContext,
     dir: &Path,
     manifest: &Manifest,
-    all_revisions: bool,
+    query_options: &QueryOptions,
 ) -> Result<Vec<TableInfo>, QueryError> {
     let cache = ctx
         .runtime_env()
         .cache_manager
         .get_list_files_cache()
         .ok_or_else(|| internal("the list-files cache is disabled"))?;
+    // The session's `datafusion.execution.parquet.*` settings (from `DATAFUSION_*` variables),
+    // as `register_parquet` would apply them: a bare `ParquetFormat::default()` ignores them.
+    let parquet = ctx.state().default_table_options().parquet;
     let mut infos = Vec::new();
     for category in Category::ALL {
         let name = category.table();
@@ -74,16 +77,17 @@ pub(crate) fn register_all(
         if !cache.contains_key(&key) {
             return Err(internal("the list-files cache dropped a table's file list"));
         }
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        let format = ParquetFormat::default().with_options(parquet.clone());
+        let options = ListingOptions::new(Arc::new(format))
             .with_file_extension(".parquet")
             .with_table_partition_cols(vec![(DAY_COLUMN.to_owned(), DataType::Utf8)]);
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
-            .with_schema(arrow_schema(*category));
+            .with_schema(read_schema(*category, query_options.string_views));
         let listing: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
         let has_revisions = files.iter().any(|f| f.max_revision > 0);
         ctx.register_table(TableReference::bare(format!("{name}_all")), listing.clone())?;
-        let latest = if has_revisions && !all_revisions {
+        let latest = if has_revisions && !query_options.all_revisions {
             latest_revisions(ctx, listing)?
         } else {
             listing
@@ -98,6 +102,25 @@ pub(crate) fn register_all(
         });
     }
     Ok(infos)
+}
+
+/// The schema a table is read with: the archive's, with text columns as `Utf8View` when
+/// `string_views` (the Parquet reader then points into the decoded pages instead of copying every
+/// string, and LIKE, comparisons and grouping work on the views' inline prefixes).
+fn read_schema(category: Category, string_views: bool) -> SchemaRef {
+    let schema = arrow_schema(category);
+    if !string_views {
+        return schema;
+    }
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View)),
+            _ => f.clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
 }
 
 /// A view of `all` without the rows that a higher revision of the same key replaces: an anti

@@ -341,6 +341,7 @@ async fn tables_show_the_latest_revision_and_all_shows_every_one() {
     let options = QueryOptions {
         all_revisions: true,
         target_partitions: Some(2),
+        ..QueryOptions::default()
     };
     let every = QueryEngine::with_options(tmp.path(), options).unwrap();
     assert_eq!(count(&every, "SELECT count(*) FROM AADRiskyUsers").await, 5);
@@ -445,4 +446,93 @@ async fn bad_queries_are_clean_errors() {
     }
     let missing = QueryEngine::new(&tmp.path().join("nope")).unwrap_err();
     assert!(matches!(missing, QueryError::Archive { .. }), "{missing}");
+}
+
+#[tokio::test]
+async fn text_is_read_as_views_and_handed_out_as_plain_utf8() {
+    use datafusion::arrow::datatypes::DataType;
+    let records: Vec<_> = (0..20)
+        .map(|i| record(Category::SignInLogs, JAN_1 + i * HOUR, &format!("k{i:02}")))
+        .collect();
+    let (tmp, _a) = archive(&records);
+    let sql = "SELECT UserPrincipalName, _Key, upper(_Key) AS k, count(*) AS n FROM SigninLogs \
+               WHERE UserPrincipalName LIKE 'k1%' GROUP BY 1, 2 ORDER BY 1";
+    let views = QueryEngine::new(tmp.path()).unwrap();
+    assert!(
+        views
+            .session()
+            .table_provider(datafusion::common::TableReference::bare("SigninLogs"))
+            .await
+            .unwrap()
+            .schema()
+            .field_with_name("UserPrincipalName")
+            .unwrap()
+            .data_type()
+            == &DataType::Utf8View
+    );
+    let plain = QueryEngine::with_options(
+        tmp.path(),
+        QueryOptions {
+            string_views: false,
+            ..QueryOptions::default()
+        },
+    )
+    .unwrap();
+    let a = views.sql(sql).await.unwrap();
+    let b = plain.sql(sql).await.unwrap();
+    for batches in [&a, &b] {
+        let schema = batches[0].schema();
+        for name in ["UserPrincipalName", "_Key", "k"] {
+            assert_eq!(
+                schema.field_with_name(name).unwrap().data_type(),
+                &DataType::Utf8,
+                "{name}"
+            );
+        }
+        // Typed access as callers do it.
+        assert_eq!(
+            batches[0].column(0).as_string::<i32>().value(0),
+            "k10@contoso.com"
+        );
+    }
+    assert_eq!(strings(&a, "_Key"), strings(&b, "_Key"));
+    assert_eq!(strings(&a, "k"), strings(&b, "k"));
+    assert_eq!(strings(&a, "_Key").len(), 10);
+    let mut stream = views
+        .sql_stream("SELECT _Key FROM SigninLogs")
+        .await
+        .unwrap();
+    assert_eq!(stream.schema().field(0).data_type(), &DataType::Utf8);
+    let batch = stream.next_batch().await.unwrap().unwrap();
+    assert_eq!(batch.column(0).data_type(), &DataType::Utf8);
+}
+
+#[tokio::test]
+async fn session_parquet_settings_reach_the_table_scans() {
+    let records: Vec<_> = (0..20)
+        .map(|i| record(Category::SignInLogs, JAN_1 + i * HOUR, &format!("k{i:02}")))
+        .collect();
+    let (tmp, _a) = archive(&records);
+    let sql = "EXPLAIN ANALYZE SELECT count(*) FROM SigninLogs WHERE UserPrincipalName = 'k03@contoso.com'";
+    let mut config = SessionConfig::new();
+    config.options_mut().execution.parquet.pushdown_filters = true;
+    let pushed = QueryEngine::with_config(tmp.path(), QueryOptions::default(), config).unwrap();
+    let plan = format_table(&pushed.sql(sql).await.unwrap()).unwrap();
+    assert!(
+        plan.contains("pushdown_rows_matched=1,") && plan.contains("pushdown_rows_pruned=19,"),
+        "{plan}"
+    );
+    let default =
+        QueryEngine::with_config(tmp.path(), QueryOptions::default(), SessionConfig::new())
+            .unwrap();
+    let plan = format_table(&default.sql(sql).await.unwrap()).unwrap();
+    assert!(plan.contains("pushdown_rows_pruned=0,"), "{plan}");
+    assert_eq!(
+        count(
+            &pushed,
+            "SELECT count(*) FROM SigninLogs WHERE UserPrincipalName = 'k03@contoso.com'"
+        )
+        .await,
+        1
+    );
 }
