@@ -4,6 +4,9 @@
 //! `/proc/thread-self/schedstat`, so the receiver thread does not count).
 //!
 //! `CARGO_TARGET_DIR=/var/tmp/entrail-sinks-rel cargo bench -p sinks --bench syslog_encode [-- RECORDS]`
+//!
+//! `SYSLOG_BENCH_ONLY=cef` (or `leef`, `rfc5424json`, `ocsf`, `tcp`, `udp`; comma-separated, case ignored)
+//! runs only the matching rows, e.g. to profile one encoder with `perf record`.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use model::{Category, DecodeContext, Record, decode_stream, detect_format};
@@ -77,6 +80,23 @@ fn main() {
         let mut buf = vec![0u8; 1 << 16];
         while udp.recv(&mut buf).is_ok() {}
     });
+    let only: Vec<String> = std::env::var("SYSLOG_BENCH_ONLY")
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let wanted = |transport: SyslogTransport, encoding: SyslogEncoding| {
+        let (t, e) = (
+            format!("{transport:?}").to_ascii_lowercase(),
+            format!("{encoding:?}").to_ascii_lowercase(),
+        );
+        let picked = |names: &[&str]| only.iter().any(|o| names.contains(&o.as_str()));
+        let any_t = only.iter().any(|o| o == "tcp" || o == "udp");
+        let any_e = only.iter().any(|o| o != "tcp" && o != "udp");
+        (!any_t || picked(&[&t])) && (!any_e || picked(&[&e]))
+    };
     println!("{n} sign-ins, batches of 8192");
     println!("| transport encoding | records/s | wire MiB/CPU-s | CPU-s |");
     println!("|---|---|---|---|");
@@ -90,6 +110,9 @@ fn main() {
             SyslogEncoding::Rfc5424Json,
             SyslogEncoding::Ocsf,
         ] {
+            if !wanted(transport, encoding) {
+                continue;
+            }
             let mut c = SyslogConfig::new("bench", format!("127.0.0.1:{port}"));
             c.transport = transport;
             c.encoding = encoding;

@@ -13,14 +13,24 @@
 //! inside an escape) and ends with [`TRUNCATION_MARKER`], then the next longest, until it fits; only if the
 //! header alone does not fit is the whole message cut, again with the marker.
 
+mod escape;
+mod flat;
+mod json;
+mod plan;
+#[cfg(test)]
+mod tests;
+
 use super::config::{SyslogConfig, SyslogEncoding};
 use super::mapping::{self, Mapping};
 use crate::TRUNCATION_MARKER;
 use crate::ocsf::RecordEncoding;
 use crate::util::cut_with_marker;
+use escape::{Escaper, Rule, esc_json, escaped_len, fit_escaped, fit_escaped_raw};
 use model::Record;
 use model::record::format_micros;
+use plan::Plan;
 use std::fmt::Write as _;
+use std::sync::atomic::AtomicUsize;
 
 /// Longest CEF/LEEF header field (signature id, name), escaped.
 const MAX_HEADER_FIELD: usize = 256;
@@ -34,24 +44,52 @@ pub(crate) struct Encoder {
     app_name: String,
     max: usize,
     delimiter: char,
+    /// The LEEF delimiter as the header shows it (`^`, or `0x09` when not printable).
+    leef_shown: String,
+    /// The compiled mapping (CEF/LEEF fields, severity, JSON keys) of every category, by `Category as usize`;
+    /// empty for the encodings without a fast path.
+    plans: Vec<Plan>,
+    header_esc: Escaper,
+    cef_esc: Escaper,
+    leef_esc: Escaper,
+    /// The length of the last message (the next one's buffer capacity).
+    size_hint: AtomicUsize,
 }
 
 impl Encoder {
     pub(crate) fn new(config: &SyslogConfig, hostname: &str) -> Encoder {
+        let d = config.leef_delimiter;
+        let leef_shown = if d.is_ascii_graphic() {
+            d.to_string()
+        } else {
+            format!("0x{:02X}", u32::from(d))
+        };
+        let fast = matches!(
+            config.encoding,
+            SyslogEncoding::Cef | SyslogEncoding::Leef | SyslogEncoding::Rfc5424Json
+        );
         Encoder {
             encoding: config.encoding,
             facility: config.facility,
             hostname: header_token(hostname, 255),
             app_name: header_token(&config.app_name, 48),
             max: config.max_message_bytes(),
-            delimiter: config.leef_delimiter,
+            delimiter: d,
+            leef_shown,
+            plans: if fast {
+                model::Category::ALL.iter().map(|&c| Plan::new(c)).collect()
+            } else {
+                Vec::new()
+            },
+            header_esc: Escaper::new(Rule::Header),
+            cef_esc: Escaper::new(Rule::CefValue),
+            leef_esc: Escaper::new(Rule::LeefValue(d)),
+            size_hint: AtomicUsize::new(512),
         }
     }
 
-    /// One message for `record`, at most `max_message_bytes` long, valid UTF-8, no control characters.
-    pub(crate) fn encode(&self, record: &Record) -> String {
-        let map = mapping::mapping(record.category);
-        let sev = mapping::severity(record, map.severity);
+    /// The syslog PRI of a record of CEF severity `sev`.
+    fn pri(&self, sev: u8) -> u16 {
         // CEF 0-10 to syslog severity: 9-10 critical, 7-8 warning, 4-6 notice, else informational.
         let syslog_sev = match sev {
             9.. => 2,
@@ -59,7 +97,34 @@ impl Encoder {
             4..=6 => 5,
             _ => 6,
         };
-        let pri = u16::from(self.facility) * 8 + syslog_sev;
+        u16::from(self.facility) * 8 + syslog_sev
+    }
+
+    /// One message for `record`, at most `max_message_bytes` long, valid UTF-8, no control characters.
+    pub(crate) fn encode(&self, record: &Record) -> String {
+        if let Some(plan) = self.plans.get(record.category as usize)
+            && plan.category == record.category
+        {
+            let fast = match self.encoding {
+                SyslogEncoding::Cef => self.flat(record, plan, true),
+                SyslogEncoding::Leef => self.flat(record, plan, false),
+                SyslogEncoding::Rfc5424Json => self.json(record, plan),
+                _ => None,
+            };
+            if let Some(message) = fast {
+                return message;
+            }
+        }
+        self.encode_general(record)
+    }
+
+    /// [`Encoder::encode`] by the general path: fields looked up by name, every attribute collected before
+    /// it is written (the record as a `serde_json::Value` for JSON), values cut to fit. The fast paths
+    /// (`flat.rs` for CEF/LEEF, `json.rs` for RFC 5424 JSON) write the same bytes when nothing has to be cut.
+    fn encode_general(&self, record: &Record) -> String {
+        let map = mapping::mapping(record.category);
+        let sev = mapping::severity(record, map.severity);
+        let pri = self.pri(sev);
         let ts = rfc3339(record.event_time, 6).unwrap_or_else(|| "-".into());
         let msgid = header_token(record.category.table(), 32);
         let header = format!(
@@ -89,8 +154,8 @@ impl Encoder {
         let head = format!(
             "CEF:0|Microsoft|{}|1.0|{}|{}|{sev}|",
             mapping::product(record.category),
-            fit_escaped(&sig, MAX_HEADER_FIELD, esc_header),
-            fit_escaped(&name, MAX_HEADER_FIELD, esc_header),
+            fit_escaped(&sig, MAX_HEADER_FIELD, &self.header_esc),
+            fit_escaped(&name, MAX_HEADER_FIELD, &self.header_esc),
         );
         let mut attrs = vec![
             Attr::fixed("rt", (record.event_time.div_euclid(1000)).to_string()),
@@ -116,24 +181,20 @@ impl Encoder {
                 }
                 out.push_str(&a.key);
                 out.push('=');
-                escape_into(&a.value, out, esc_cef_value, '|');
+                self.cef_esc.push(&a.value, out);
             }
         };
-        fit_attrs(head, attrs, budget, render, esc_cef_value)
+        fit_attrs(head, attrs, budget, render, self.cef_esc.as_fn())
     }
 
     fn leef_body(&self, record: &Record, map: &Mapping, sev: u8, budget: usize) -> String {
         let (sig, _) = signature_and_name(record, map);
         let d = self.delimiter;
-        let shown = if d.is_ascii_graphic() {
-            d.to_string()
-        } else {
-            format!("0x{:02X}", u32::from(d))
-        };
         let head = format!(
-            "LEEF:2.0|Microsoft|{}|1.0|{}|{shown}|",
+            "LEEF:2.0|Microsoft|{}|1.0|{}|{}|",
             mapping::product(record.category),
-            fit_escaped(&sig, MAX_HEADER_FIELD, esc_header),
+            fit_escaped(&sig, MAX_HEADER_FIELD, &self.header_esc),
+            self.leef_shown,
         );
         let micros = record.event_time;
         let dev_time = rfc3339_millis(micros);
@@ -152,7 +213,6 @@ impl Encoder {
         if map.full_record {
             attrs.push(Attr::value("msg", record.to_json().to_string()));
         }
-        let esc = move |c: char, out: &mut String| esc_leef_value(c, d, out);
         let render = |attrs: &[Attr], out: &mut String| {
             for (i, a) in attrs.iter().enumerate() {
                 if i > 0 {
@@ -160,10 +220,10 @@ impl Encoder {
                 }
                 out.push_str(&a.key);
                 out.push('=');
-                escape_into(&a.value, out, esc, d);
+                self.leef_esc.push(&a.value, out);
             }
         };
-        fit_attrs(head, attrs, budget, render, esc)
+        fit_attrs(head, attrs, budget, render, self.leef_esc.as_fn())
     }
 }
 
@@ -306,19 +366,34 @@ fn json_escaped_len(s: &str) -> usize {
 /// Compact JSON with DEL and C1 controls escaped too (serde_json leaves them raw, and syslog receivers
 /// rewrite raw control characters).
 fn json_text(json: &serde_json::Value) -> String {
-    let text = json.to_string();
-    if !text.chars().any(char::is_control) {
+    let text = serde_json::to_string(json).unwrap_or_default();
+    if !may_have_control(&text) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
+    control_escape(&text, &mut out);
+    out
+}
+
+/// Whether `s` may hold a DEL or C1 control (compact JSON holds no other control characters): a byte
+/// scan for DEL and the C1 lead byte 0xC2.
+fn may_have_control(s: &str) -> bool {
+    s.bytes().any(|b| b == 0x7f || b == 0xc2 || b < 0x20)
+}
+
+/// Appends `s` with every control character as a `\u00xx` escape.
+fn control_escape(s: &str, out: &mut String) {
+    if !may_have_control(s) {
+        out.push_str(s);
+        return;
+    }
+    for c in s.chars() {
         if c.is_control() {
             let _ = write!(out, "\\u{:04x}", u32::from(c));
         } else {
             out.push(c);
         }
     }
-    out
 }
 
 /// The signature id (`<table>` or `<table>:<value>`) and the name of a record.
@@ -337,34 +412,10 @@ fn rfc3339_millis(micros: i64) -> String {
     rfc3339(micros, 3).unwrap_or_else(|| format_micros(micros))
 }
 
-/// RFC 3339 UTC with `digits` (3 or 6) fraction digits, written directly (no format-string parsing per
-/// message); `None` outside years 0..=9999.
+/// RFC 3339 UTC with `digits` (3 or 6) fraction digits; `None` outside years 0..=9999.
 pub(crate) fn rfc3339(micros: i64, digits: u32) -> Option<String> {
-    let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
-    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    if !(0..=9999).contains(&year) {
-        return None;
-    }
-    let (h, m, s) = (sod / 3600, sod / 60 % 60, sod % 60);
     let mut out = String::with_capacity(32);
-    let _ = write!(out, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.");
-    if digits == 3 {
-        let _ = write!(out, "{:03}Z", frac / 1000);
-    } else {
-        let _ = write!(out, "{frac:06}Z");
-    }
-    Some(out)
+    escape::push_rfc3339(&mut out, micros, digits).then_some(out)
 }
 
 /// A printable-ASCII RFC 5424 header token (others become `_`), at most `max` long; `-` when empty.
@@ -375,135 +426,4 @@ pub(crate) fn header_token(s: &str, max: usize) -> String {
         .take(max)
         .collect();
     if t.is_empty() { "-".into() } else { t }
-}
-
-fn control(c: char, out: &mut String) -> bool {
-    match c {
-        '\r' => out.push_str("\\r"),
-        '\n' => out.push_str("\\n"),
-        '\t' => out.push_str("\\t"),
-        c if c.is_control() => {
-            let _ = write!(out, "\\x{:02X}", u32::from(c));
-        }
-        _ => return false,
-    }
-    true
-}
-
-/// CEF and LEEF header fields.
-pub(crate) fn esc_header(c: char, out: &mut String) {
-    match c {
-        '\\' => out.push_str("\\\\"),
-        '|' => out.push_str("\\|"),
-        c if control(c, out) => {}
-        c => out.push(c),
-    }
-}
-
-/// CEF extension values.
-pub(crate) fn esc_cef_value(c: char, out: &mut String) {
-    match c {
-        '\\' => out.push_str("\\\\"),
-        '=' => out.push_str("\\="),
-        c if control(c, out) => {}
-        c => out.push(c),
-    }
-}
-
-/// LEEF attribute values with delimiter `d`.
-pub(crate) fn esc_leef_value(c: char, d: char, out: &mut String) {
-    match c {
-        '\\' => out.push_str("\\\\"),
-        c if control(c, out) => {}
-        c if c == d => {
-            out.push('\\');
-            out.push(c);
-        }
-        c => out.push(c),
-    }
-}
-
-/// JSON string content, as [`json_text`] writes it (used for lengths only).
-fn esc_json(c: char, out: &mut String) {
-    match c {
-        '"' | '\\' => {
-            out.push('\\');
-            out.push(c);
-        }
-        '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => out.push_str("\\n"),
-        c if c.is_control() => out.push_str("\\u0000"),
-        c => out.push(c),
-    }
-}
-
-/// Escapes `s` into `out`: runs of characters no escaper touches are copied as they are, the others (controls,
-/// `\\`, `|`, `=`, `"`, the LEEF delimiter `delim`) go through `esc`. Scans bytes: every character an escaper may
-/// change is ASCII or a C1 control (lead byte 0xC2), so no continuation byte can match.
-fn escape_into(s: &str, out: &mut String, esc: impl Fn(char, &mut String), delim: char) {
-    let bytes = s.as_bytes();
-    let d = if delim.is_ascii() { delim as u8 } else { b'\\' };
-    let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
-        let b = bytes[i];
-        let special = b < 0x20
-            || b == 0x7f
-            || b == 0xc2
-            || b == b'\\'
-            || b == b'|'
-            || b == b'='
-            || b == b'"'
-            || b == d;
-        if !special {
-            i += 1;
-            continue;
-        }
-        let Some(c) = s[i..].chars().next() else {
-            break;
-        };
-        out.push_str(&s[start..i]);
-        esc(c, out);
-        i += c.len_utf8();
-        start = i;
-    }
-    out.push_str(&s[start..]);
-}
-
-fn escaped_len(s: &str, esc: impl Fn(char, &mut String)) -> usize {
-    let mut buf = String::with_capacity(8);
-    s.chars()
-        .map(|c| {
-            buf.clear();
-            esc(c, &mut buf);
-            buf.len()
-        })
-        .sum()
-}
-
-/// Escapes `s`; cut (with the marker) to at most `max` escaped bytes.
-fn fit_escaped(s: &str, max: usize, esc: impl Fn(char, &mut String) + Copy) -> String {
-    let mut out = String::new();
-    escape_into(&fit_escaped_raw(s, max, esc), &mut out, esc, '|');
-    out
-}
-
-/// The unescaped prefix of `s` whose escaped form plus the marker is at most `max` bytes, followed by the
-/// marker; `s` itself when its escaped form fits.
-fn fit_escaped_raw(s: &str, max: usize, esc: impl Fn(char, &mut String) + Copy) -> String {
-    if escaped_len(s, esc) <= max {
-        return s.to_owned();
-    }
-    let room = max.saturating_sub(TRUNCATION_MARKER.len());
-    let mut used = 0;
-    let mut end = 0;
-    let mut buf = String::with_capacity(8);
-    for (i, c) in s.char_indices() {
-        buf.clear();
-        esc(c, &mut buf);
-        if used + buf.len() > room {
-            break;
-        }
-        used += buf.len();
-        end = i + c.len_utf8();
-    }
-    format!("{}{TRUNCATION_MARKER}", &s[..end])
 }
