@@ -251,9 +251,9 @@ pub(crate) fn run(
         ..sim::TenantConfig::default()
     };
     if source == DemoSource::All {
-        // The Graph source stamps `_IngestTime` with the tenant's (simulated) clock, the others with the
-        // local one, and dedupe keeps a key for 72 h of the latest: simulate days that ended yesterday so
-        // the two clocks agree as they do in production.
+        // Simulate days that ended yesterday, as production sees them: the Graph tenant's clock (its `Date`
+        // header, which moves the Graph windows) then agrees with the local one every source stamps
+        // `_IngestTime` with.
         let today = chrono::Utc::now()
             .date_naive()
             .and_time(chrono::NaiveTime::MIN)

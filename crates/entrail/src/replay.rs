@@ -65,15 +65,29 @@ pub(crate) fn run(config: Config, args: &ReplayArgs) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::from(2));
     }
     if !config.sinks.iter().any(|s| s.id() == request.sink) {
-        output::line(&format!("error: no sink {:?} in the config", request.sink));
+        let known: Vec<&str> = config.sinks.iter().map(|s| s.id()).collect();
+        output::line(&format!(
+            "error: no sink {:?} in the config (sinks: {})",
+            request.sink,
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ));
         return Ok(ExitCode::from(2));
     }
     let mut pipeline = Pipeline::open(config)?;
     let report = pipeline.replay(&request)?;
     if args.json {
         output::line(&serde_json::to_string_pretty(&report)?);
+    } else if report.read.iter().all(|(_, n)| *n == 0) {
+        output::line(&format!(
+            "no archived records with event time in [{}, {}): 0 sent",
+            args.from, args.to
+        ));
     } else {
-        for (category, n) in &report.read {
+        for (category, n) in report.read.iter().filter(|(_, n)| *n > 0) {
             output::line(&format!("{category}: {n} records read from the archive"));
         }
         output::line(&format!(

@@ -146,7 +146,7 @@ impl Default for Limits {
 /// A real-time period in which every Graph request gets 429 with `Retry-After`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Storm {
-    /// Start, measured from server start.
+    /// Start, measured from the first Graph request the server receives.
     pub after: Duration,
     /// Length.
     pub duration: Duration,

@@ -2,7 +2,7 @@
 //! Graph request), tokens invalidated after N pages, nextLinks that fail once, and late arrival of records.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
@@ -27,7 +27,9 @@ pub(crate) enum Injected {
 #[derive(Debug)]
 pub(crate) struct FaultState {
     pub(crate) cfg: Faults,
-    started: Instant,
+    /// When the first Graph request came (the storm's clock starts there, not at server start, so a slow
+    /// client start on a loaded machine cannot miss the storm).
+    started: OnceLock<Instant>,
     rng: Mutex<SmallRng>,
     next_links: Mutex<(u64, HashSet<String>)>,
 }
@@ -37,7 +39,7 @@ impl FaultState {
         FaultState {
             rng: Mutex::new(SmallRng::seed_from_u64(cfg.seed)),
             cfg,
-            started: Instant::now(),
+            started: OnceLock::new(),
             next_links: Mutex::new((0, HashSet::new())),
         }
     }
@@ -45,7 +47,7 @@ impl FaultState {
     /// Seconds left in the 429 storm, if one is on now.
     pub(crate) fn storm(&self, now: Instant) -> Option<u64> {
         let storm = self.cfg.storm.as_ref()?;
-        let since = now.duration_since(self.started);
+        let since = now.duration_since(*self.started.get_or_init(|| now));
         let end = storm.after + storm.duration;
         (since >= storm.after && since < end)
             .then(|| (end - since).as_secs_f64().ceil().max(1.0) as u64)

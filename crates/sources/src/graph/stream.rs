@@ -116,7 +116,9 @@ impl GraphSource {
         let cx = DecodeContext {
             source: self.config.id.clone(),
             location: url.to_owned(),
-            ingest_time: self.clock.now().timestamp_micros(),
+            // The local receive time, as every other source: the server-date clock (which may be skewed or
+            // simulated) drives windows and cursors, never `_IngestTime`.
+            ingest_time: Utc::now().timestamp_micros(),
             category: Some(ep.category),
             shape: Some(Shape::Graph),
         };
