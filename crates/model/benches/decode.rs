@@ -6,7 +6,12 @@
 //! changes wall time but not the figure much. Each pass also parses the same lines into `serde_json::Value`
 //! (parsing alone, no normalization) as an in-run baseline, and reports the ratio.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    missing_docs
+)]
 
 use model::normalize::{DecodeContext, Format, decode_stream};
 
