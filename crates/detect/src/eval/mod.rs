@@ -5,14 +5,18 @@ mod access;
 mod batch;
 mod config;
 mod jsonpath;
+mod memo;
 mod node;
 mod output;
+#[cfg(test)]
+mod tests;
 
 pub use config::EngineConfig;
 pub use output::{CorrelationMatch, Match};
 
 use crate::correlate::{self, Event, Limits, State};
 use crate::mapping::{self, Target};
+use crate::plan::atoms::Atoms;
 use crate::plan::compile::{self, CompileError, Cx};
 use crate::plan::index::Index;
 use crate::plan::{Node, matcher::Scalar};
@@ -54,6 +58,8 @@ struct CategoryPlan {
     index: Index,
     /// Columns the plan reads (index and rule targets, keywords aside), for [`Engine::evaluate_batch`].
     hot: Vec<usize>,
+    /// The field tests of every rule, per target, grouped by column.
+    atoms: Atoms,
 }
 
 struct CorrelationRuntime {
@@ -77,6 +83,11 @@ pub struct Engine {
     seen: Vec<u64>,
     epoch: u64,
     members: std::cell::RefCell<access::Members>,
+    /// Per category: atom results per distinct column value.
+    memos: Vec<memo::Memo>,
+    /// The current record's atoms: which are known, and their values.
+    known: Vec<u64>,
+    val: Vec<u64>,
     analytics: Option<crate::analytics::Analytics>,
 }
 
@@ -130,6 +141,9 @@ impl Engine {
             seen: Vec::new(),
             epoch: 0,
             members: std::cell::RefCell::default(),
+            memos: Vec::new(),
+            known: Vec::new(),
+            val: Vec::new(),
             analytics: None,
         };
         let limits = Limits {
@@ -166,7 +180,13 @@ impl Engine {
             hot.sort_unstable();
             hot.dedup();
             plan.hot = hot;
+            let mut roots: Vec<&mut Node> = plan.rules.iter_mut().map(|r| &mut r.root).collect();
+            plan.atoms = Atoms::build(&mut roots);
         }
+        e.memos = e.plans.iter().map(|p| memo::Memo::new(&p.atoms)).collect();
+        let words = e.plans.iter().map(|p| p.atoms.words()).max().unwrap_or(0);
+        e.known = vec![0; words];
+        e.val = vec![0; words];
         e
     }
 
@@ -349,6 +369,9 @@ impl Engine {
             seen,
             epoch,
             members,
+            memos,
+            known,
+            val,
             analytics,
             ..
         } = self;
@@ -400,9 +423,19 @@ impl Engine {
             record,
             members: &*members,
         };
+        let words = plan.atoms.words();
+        known[..words].fill(0);
+        let mut run = memo::Run {
+            cx: &cx,
+            atoms: &plan.atoms,
+            memo: &mut memos[record.category as usize],
+            known: &mut known[..words],
+            val: &mut val[..words],
+            buf,
+        };
         for &i in candidates.iter() {
             let c = &plan.rules[i as usize];
-            if !node::eval(&c.root, &cx, buf) {
+            if !node::eval(&c.root, &mut run) {
                 continue;
             }
             let info = &infos[c.info];

@@ -1,18 +1,21 @@
-//! Evaluating a compiled condition tree against one record.
+//! Evaluating a compiled condition tree against one record: through the record's atoms ([`eval`], what
+//! the engine runs), or item by item without atoms or memo ([`eval_direct`], the reference the tests
+//! compare with).
 
 use super::access::Ctx;
+use super::memo::Run;
 use crate::plan::matcher::{Scalar, TextOp};
 use crate::plan::{ItemKind, ItemPlan, Node};
 
-/// Whether the tree holds for the record. `buf` is scratch space for rendering non-text values.
-pub(crate) fn eval(n: &Node, cx: &Ctx<'_>, buf: &mut String) -> bool {
+/// Whether the tree holds for the record, reading item results from the record's atoms.
+pub(crate) fn eval(n: &Node, run: &mut Run<'_, '_>) -> bool {
     match n {
-        Node::And(v) => v.iter().all(|c| eval(c, cx, buf)),
-        Node::Or(v) => v.iter().any(|c| eval(c, cx, buf)),
+        Node::And(v) => v.iter().all(|c| eval(c, run)),
+        Node::Or(v) => v.iter().any(|c| eval(c, run)),
         Node::AtLeast(k, v) => {
             let mut hits = 0;
             for c in v {
-                if eval(c, cx, buf) {
+                if eval(c, run) {
                     hits += 1;
                     if hits >= *k {
                         return true;
@@ -21,7 +24,42 @@ pub(crate) fn eval(n: &Node, cx: &Ctx<'_>, buf: &mut String) -> bool {
             }
             false
         }
-        Node::Not(x) => !eval(x, cx, buf),
+        Node::Not(x) => !eval(x, run),
+        Node::Const(b) => *b,
+        Node::Item(ip) => {
+            if ip.atoms.is_empty() {
+                return item(ip, run.cx, run.buf);
+            }
+            let any = ip.atoms.iter().any(|&a| run.atom(a));
+            match &ip.kind {
+                ItemKind::Null => !any,
+                ItemKind::Exists(want) => any == *want,
+                _ => any,
+            }
+        }
+    }
+}
+
+/// Whether the tree holds for the record, each item evaluated directly. `buf` is scratch space for
+/// rendering non-text values.
+#[cfg(test)]
+pub(crate) fn eval_direct(n: &Node, cx: &Ctx<'_>, buf: &mut String) -> bool {
+    match n {
+        Node::And(v) => v.iter().all(|c| eval_direct(c, cx, buf)),
+        Node::Or(v) => v.iter().any(|c| eval_direct(c, cx, buf)),
+        Node::AtLeast(k, v) => {
+            let mut hits = 0;
+            for c in v {
+                if eval_direct(c, cx, buf) {
+                    hits += 1;
+                    if hits >= *k {
+                        return true;
+                    }
+                }
+            }
+            false
+        }
+        Node::Not(x) => !eval_direct(x, cx, buf),
         Node::Const(b) => *b,
         Node::Item(ip) => item(ip, cx, buf),
     }

@@ -201,6 +201,7 @@ fn item(i: &Item, cx: &Cx<'_>) -> Result<Node, CompileError> {
             targets: targets.clone(),
             kind,
             prefilter: None,
+            atoms: Vec::new(),
         }))
     };
     if i.has(Modifier::Exists) {
@@ -342,6 +343,7 @@ fn string_value(
             targets: targets.to_vec(),
             kind,
             prefilter: None,
+            atoms: Vec::new(),
         })))
     };
     // `expand` first: each placeholder value is a value of its own.

@@ -2,6 +2,7 @@
 //! columns for one category, every literal lowered once, and an index per category that picks the
 //! candidate rules for a record with one hash lookup per indexed column.
 
+pub(crate) mod atoms;
 pub(crate) mod compile;
 pub(crate) mod encode;
 pub(crate) mod index;
@@ -38,6 +39,9 @@ pub(crate) struct ItemPlan {
     /// For targets inside JSON text: needles that must appear in the column's raw text for the test to
     /// pass (set by [`optimize::prefilters`]); the path is not followed when none does.
     pub(crate) prefilter: Option<TextTest>,
+    /// One atom id per target (set by [`atoms::Atoms::build`]; empty for `fieldref` items, which are
+    /// evaluated directly).
+    pub(crate) atoms: Vec<u32>,
 }
 
 /// What an item checks.
