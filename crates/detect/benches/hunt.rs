@@ -92,9 +92,11 @@ fn main() {
     let (c0, _) = cpu();
     let t = Instant::now();
     let (mut records, mut matches) = (0u64, 0u64);
-    detect::scan::decode_json_lines(
+    let projection = engine.projection();
+    detect::scan::decode_json_lines_projected(
         std::fs::File::open(&file).unwrap(),
         &model::DecodeContext::default(),
+        projection.as_ref(),
         workers,
         detect::scan::BLOCK_BYTES,
         |d| {

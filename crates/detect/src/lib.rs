@@ -21,7 +21,7 @@ mod plan;
 pub mod rule;
 pub mod scan;
 
-pub use eval::{CorrelationMatch, Engine, EngineConfig, Match};
+pub use eval::{CorrelationMatch, Engine, EngineConfig, Match, MatchKey};
 pub use rule::{
     Correlation, CorrelationKind, DiagnosticKind, Filter, Level, RuleDiagnostic, RuleSet, Severity,
     SigmaRule, Status,

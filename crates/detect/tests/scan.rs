@@ -60,7 +60,10 @@ fn hunting_a_file_in_parallel_finds_what_the_per_record_engine_finds() {
     for line in text.lines() {
         for r in model::decode_record(line, &cx).unwrap() {
             n += 1;
-            want.extend(one.evaluate(&r).map(|m| (m.rule_id.to_string(), m.key)));
+            want.extend(
+                one.evaluate(&r)
+                    .map(|m| (m.rule_id.to_string(), m.key.into())),
+            );
         }
     }
 
@@ -71,7 +74,7 @@ fn hunting_a_file_in_parallel_finds_what_the_per_record_engine_finds() {
         assert!(d.rejected.is_empty(), "{:?}", d.rejected);
         m += d.records.len();
         batch.evaluate_batch(&d.records, |_, mt| {
-            got.push((mt.rule_id.to_string(), mt.key))
+            got.push((mt.rule_id.to_string(), mt.key.into()))
         });
         Ok::<(), ()>(())
     })
@@ -89,4 +92,66 @@ fn hunting_a_file_in_parallel_finds_what_the_per_record_engine_finds() {
         rules_hit.len()
     );
     assert_eq!(got, want);
+}
+
+/// Decoding only the columns the engine reads (`Engine::projection`) gives the same matches, and the same
+/// alert entities, as decoding every column; and the projection really leaves columns out.
+#[test]
+fn a_projected_hunt_finds_what_a_full_decode_finds() {
+    let set = rules();
+    let text = file();
+    let cx = DecodeContext::default();
+    let mut full = Engine::new(&set, EngineConfig::default());
+    let mut proj = Engine::new(&set, EngineConfig::default());
+    let projection = proj
+        .projection()
+        .expect("no built-in analytics: a projection");
+
+    type Hit = (String, String, Vec<(String, String)>);
+    let run = |engine: &mut Engine, p: Option<&model::normalize::Projection>| {
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut nulls = 0usize;
+        detect::scan::decode_json_lines_projected(text.as_bytes(), &cx, p, 2, 64 << 10, |d| {
+            nulls += d
+                .records
+                .iter()
+                .map(|r| r.values.iter().filter(|v| v.is_null()).count())
+                .sum::<usize>();
+            engine.evaluate_batch(&d.records, |i, m| {
+                let entities = detect::alert::entities(&d.records[i])
+                    .into_iter()
+                    .map(|o| (o.name, o.value))
+                    .collect();
+                hits.push((m.rule_id.to_string(), m.key.into(), entities));
+            });
+            Ok::<(), ()>(())
+        })
+        .unwrap()
+        .unwrap();
+        (hits, nulls)
+    };
+    let (want, full_nulls) = run(&mut full, None);
+    let (got, proj_nulls) = run(&mut proj, Some(&projection));
+    assert!(want.len() > 1_000, "{} matches", want.len());
+    assert!(
+        want.iter().all(|h| !h.2.is_empty()),
+        "every match has an entity"
+    );
+    assert_eq!(got, want);
+    assert!(
+        proj_nulls > full_nulls * 2,
+        "the projection leaves columns out ({proj_nulls} null values against {full_nulls})"
+    );
+    assert!(
+        Engine::new(
+            &set,
+            EngineConfig {
+                builtin_analytics: true,
+                ..EngineConfig::default()
+            }
+        )
+        .projection()
+        .is_none(),
+        "built-in analytics read whole records"
+    );
 }

@@ -177,9 +177,11 @@ pub(crate) fn hunt_files(
             };
             let file = std::fs::File::open(path).with_context(|| format!("opening {name}"))?;
             let mut rejected = 0u64;
-            detect::scan::decode_json_lines(
+            let projection = hunt.projection();
+            detect::scan::decode_json_lines_projected(
                 file,
                 &cx,
+                projection.as_ref(),
                 workers,
                 detect::scan::BLOCK_BYTES,
                 |mut d| {

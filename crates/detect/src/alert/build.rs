@@ -122,6 +122,9 @@ const RESOURCE_FIELDS: &[&str] = &[
     "Resource",
 ];
 
+/// Every entity kind's fields (what a projected decode must keep for alerts).
+pub(crate) const ENTITY_FIELDS: &[&[&str]] = &[USER_FIELDS, IP_FIELDS, APP_FIELDS, RESOURCE_FIELDS];
+
 fn first_text(r: &Record, fields: &[&str]) -> Option<String> {
     fields.iter().find_map(|f| match r.lookup(f)? {
         serde_json::Value::String(s) if !s.trim().is_empty() => Some(s),
@@ -199,7 +202,7 @@ pub fn alert_uid(rule: &str, entity: &str, first_key: &str) -> String {
 pub(crate) fn evidence_keys(m: &Match) -> Vec<String> {
     match &m.correlation {
         Some(c) if !c.evidence.is_empty() => c.evidence.clone(),
-        _ => vec![m.key.clone()],
+        _ => vec![m.key.to_string()],
     }
 }
 

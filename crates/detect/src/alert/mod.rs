@@ -6,6 +6,7 @@
 //! - `group`: [`AlertGrouper`], suppression and grouping of the same rule and entity within a window.
 
 mod build;
+pub(crate) use build::ENTITY_FIELDS;
 mod group;
 mod ocsf;
 

@@ -46,7 +46,7 @@ fn hit(rule: &str, r: &Record) -> Match {
         ]
         .into(),
         category: r.category,
-        key: r.key.clone(),
+        key: r.key.as_str().into(),
         event_time: r.event_time,
         correlation: None,
     }

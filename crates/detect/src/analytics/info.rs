@@ -150,7 +150,7 @@ impl Fired<'_> {
             level: info.level,
             tags: info.tags.clone(),
             category: r.category,
-            key: r.key.clone(),
+            key: r.key.as_str().into(),
             event_time: r.event_time,
             correlation: Some(CorrelationMatch {
                 kind: self.kind,

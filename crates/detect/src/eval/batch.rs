@@ -91,7 +91,11 @@ impl Engine {
                             .iter()
                             .filter_map(|i| s.column(*i).map(|c| c.name.as_str()))
                             .collect();
-                        format!("{}({} values)", names.join("|"), ic.map.len())
+                        format!(
+                            "{}({} values)",
+                            names.join("|"),
+                            ic.map.values().filter(|e| !e.rules.is_empty()).count()
+                        )
                     })
                     .collect();
                 (c.table(), p.rules.len(), p.index.always.len(), cols)

@@ -8,6 +8,7 @@
 
 use super::access::Ctx;
 use crate::plan::atoms::{Atom, Atoms, Check};
+use crate::plan::matcher::{Scalar, Test, TextOp};
 use foldhash::fast::RandomState;
 use model::Value;
 use std::hash::BuildHasher;
@@ -27,6 +28,16 @@ pub(crate) fn eval_atom(atom: &Atom, cx: &Ctx<'_>, buf: &mut String) -> bool {
     match &atom.check {
         Check::Has => cx.has_value(t),
         Check::Test { test, prefilter } => {
+            // A plain column holding text (most atoms): the test itself, without `any_value`'s dispatch.
+            if t.path.is_empty() && !t.outcome {
+                match cx.record.values.get(t.column) {
+                    Some(Value::String(s) | Value::Dynamic(s)) => {
+                        return test.matches(Scalar::Str(s), buf);
+                    }
+                    None | Some(Value::Null) => return false,
+                    _ => {}
+                }
+            }
             if let Some(pre) = prefilter
                 && let Some(raw) = cx.record.values.get(t.column).and_then(Value::as_str)
                 && !pre.matches(raw)
@@ -35,6 +46,23 @@ pub(crate) fn eval_atom(atom: &Atom, cx: &Ctx<'_>, buf: &mut String) -> bool {
             }
             cx.any_value(t, &mut |s| test.matches(s, buf))
         }
+    }
+}
+
+/// Whether an atom is worth memoizing its column for: it follows a JSON path, or it searches the text
+/// (contains, starts/ends with, regex: a scan per needle) rather than comparing it whole.
+fn costly(a: &Atom) -> bool {
+    match &a.check {
+        _ if !a.target.path.is_empty() => true,
+        Check::Test {
+            test: Test::Regex(_),
+            ..
+        } => !a.target.outcome,
+        Check::Test {
+            test: Test::Text(t),
+            ..
+        } => t.op != TextOp::Eq && !a.target.outcome,
+        _ => false,
     }
 }
 
@@ -74,10 +102,11 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
-    /// A memo for the atom groups of a plan (slots are allocated on first use). Only groups with an atom
-    /// that follows a JSON path are memoized: a test of a plain column costs about what a memo lookup
+    /// A memo for the atom groups of a plan (slots are allocated on first use). Only groups with a
+    /// [`costly`] atom are memoized: an equality test of a plain column costs about what a memo lookup
     /// does (measured: memoizing every column made cold evaluation slower, the memo's own cache misses
-    /// outweighing the work saved), while a JSON column is scanned member by member.
+    /// outweighing the work saved), while a JSON column is scanned member by member and a `contains`
+    /// test scans the text once per needle (`UserAgent` in sign-ins).
     pub(crate) fn new(atoms: &Atoms) -> Memo {
         let ranges: Vec<Vec<u64>> = atoms
             .groups
@@ -105,7 +134,7 @@ impl Memo {
                 r.len() <= SPAN
                     && atoms.atoms[g.start as usize..g.end as usize]
                         .iter()
-                        .any(|a| !a.target.path.is_empty())
+                        .any(costly)
             })
             .collect();
         Memo {

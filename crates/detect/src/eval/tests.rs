@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::RuleSet;
 use crate::plan::atoms::Check;
 use crate::plan::matcher::Test;
 use model::{ColumnType, Value, schema};
@@ -259,5 +260,145 @@ fn count_atoms(n: &Node, out: &mut usize) {
         Node::Not(x) => count_atoms(x, out),
         Node::Const(_) => {}
         Node::Item(ip) => *out += ip.atoms.len(),
+    }
+}
+
+/// Every rule's bytecode, its atom tree and its direct tree give the same verdict on every record (no
+/// index: every rule of the category is run on every record).
+#[test]
+fn bytecode_gives_the_verdicts_of_the_tree_and_of_direct_evaluation() {
+    let set = sigmahq();
+    let mut engine = Engine::new(&set, EngineConfig::default());
+    let (mut runs, mut trues) = (0usize, 0usize);
+    for (i, cat) in Category::ALL.iter().enumerate() {
+        let ci = *cat as usize;
+        if engine.plans[ci].rules.is_empty() {
+            continue;
+        }
+        let recs = records(&engine, *cat, 600, false, 11 + i as u64);
+        let Engine {
+            plans,
+            memos,
+            known,
+            val,
+            buf,
+            ..
+        } = &mut engine;
+        let plan = &plans[ci];
+        let words = plan.atoms.words();
+        for r in &recs {
+            let members = std::cell::RefCell::default();
+            let cx = access::Ctx {
+                record: r,
+                members: &members,
+            };
+            let mut direct_buf = String::new();
+            // Bytecode first, then the tree on fresh atoms, so each computes the atoms it reads.
+            for tree_first in [false, true] {
+                known[..words].fill(0);
+                let mut run = memo::Run {
+                    cx: &cx,
+                    atoms: &plan.atoms,
+                    memo: &mut memos[ci],
+                    known: &mut known[..words],
+                    val: &mut val[..words],
+                    buf,
+                };
+                for c in &plan.rules {
+                    let (a, b) = if tree_first {
+                        let t = node::eval(&c.root, &mut run);
+                        (program::run(&c.prog, &mut run), t)
+                    } else {
+                        let p = program::run(&c.prog, &mut run);
+                        (p, node::eval(&c.root, &mut run))
+                    };
+                    let d = node::eval_direct(&c.root, &cx, &mut direct_buf);
+                    assert_eq!((a, b), (d, d), "rule {}, record {}", c.info, r.key);
+                    runs += 1;
+                    trues += usize::from(a);
+                }
+            }
+        }
+    }
+    assert!(trues > 500 && trues < runs, "{trues} of {runs} true");
+}
+
+/// The bytecode of hand-built trees: short-circuit jumps, negation, constants and `n of` trees.
+#[test]
+fn bytecode_shapes() {
+    use crate::plan::program::{Op, Program};
+    let item = |id: u32| {
+        Node::Item(Box::new(crate::plan::ItemPlan {
+            targets: Vec::new(),
+            kind: crate::plan::ItemKind::Exists(true),
+            prefilter: None,
+            atoms: vec![id],
+        }))
+    };
+    let p = Program::compile(&Node::And(vec![
+        item(0),
+        Node::Or(vec![item(1), item(2)]),
+        item(3),
+    ]));
+    assert_eq!(
+        p.ops,
+        [
+            Op::Atom { id: 0, neg: false },
+            Op::JumpIfFalse(7),
+            Op::Atom { id: 1, neg: false },
+            Op::JumpIfTrue(6),
+            Op::Atom { id: 2, neg: false },
+            Op::JumpIfFalse(7),
+            Op::Atom { id: 3, neg: false },
+        ]
+    );
+    let p = Program::compile(&Node::Not(Box::new(Node::AtLeast(
+        2,
+        vec![item(0), item(1)],
+    ))));
+    assert_eq!(p.ops, [Op::Tree(0), Op::Not]);
+    assert_eq!(p.trees.len(), 1);
+    let p = Program::compile(&Node::Or(vec![]));
+    assert_eq!(p.ops, [Op::Const(false)]);
+}
+
+#[test]
+fn match_keys_read_back_inline_and_on_the_heap() {
+    for s in [
+        "",
+        "k1",
+        "0c1c9e43-8a5e-4d1b-9a5f-2f7e0b3c4d5e",
+        &"x".repeat(62),
+        &"é".repeat(31),
+        &"y".repeat(63),
+        &"long-key/".repeat(40),
+    ] {
+        let k = MatchKey::new(s);
+        assert_eq!(k.as_str(), s);
+        assert_eq!(k, s);
+        assert_eq!(k.to_string(), s);
+        assert_eq!(format!("{k:?}"), format!("{s:?}"));
+        assert_eq!(String::from(k.clone()), s);
+        assert_eq!(k, MatchKey::from(s.to_owned()));
+    }
+    assert_ne!(MatchKey::new("a"), MatchKey::new("b"));
+}
+
+#[test]
+fn equality_atoms_are_folded_into_single_column_lookups() {
+    let set = sigmahq();
+    let engine = Engine::new(&set, EngineConfig::default());
+    for cat in [Category::NonInteractiveUserSignInLogs, Category::AuditLogs] {
+        let plan = &engine.plans[cat as usize];
+        let folded: u32 = plan
+            .index
+            .columns
+            .iter()
+            .map(|ic| {
+                assert!(ic.folded.is_empty() || ic.columns.len() == 1);
+                ic.folded.iter().map(|(_, m)| m.count_ones()).sum::<u32>()
+            })
+            .sum();
+        assert!(folded >= 3, "{cat:?}: {folded} atoms folded");
     }
 }

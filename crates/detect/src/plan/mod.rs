@@ -1,6 +1,7 @@
 //! The compiled plan: a rule's condition with every detection inlined, each field resolved to canonical
 //! columns for one category, every literal lowered once, and an index per category that picks the
-//! candidate rules for a record with one hash lookup per indexed column.
+//! candidate rules for a record with one lookup per indexed column (and decides the column's equality
+//! atoms on the way). Each condition also becomes flat bytecode over the category's atoms (`program`).
 
 pub(crate) mod atoms;
 pub(crate) mod compile;
@@ -8,6 +9,8 @@ pub(crate) mod encode;
 pub(crate) mod index;
 pub(crate) mod matcher;
 pub(crate) mod optimize;
+pub(crate) mod program;
+pub(crate) mod values;
 
 use crate::mapping::Target;
 use matcher::{Test, TextOp, TextTest};

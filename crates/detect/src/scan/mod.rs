@@ -3,6 +3,7 @@
 //! records back in input order, to evaluate them with one engine (correlation and analytic state need
 //! the order). Memory is bounded: at most a few blocks per worker are in flight.
 
+use model::normalize::{Projection, decode_stream_projected};
 use model::{DecodeContext, Format, Record, decode_stream};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -47,8 +48,21 @@ pub enum ScanError {
 /// `block_bytes` ([`BLOCK_BYTES`] is a good size), and calls `each` with every block's records in input
 /// order, on the calling thread. Stops at the first error `each` returns (the inner result).
 pub fn decode_json_lines<E>(
+    input: impl Read,
+    cx: &DecodeContext,
+    workers: usize,
+    block_bytes: usize,
+    each: impl FnMut(Decoded) -> Result<(), E>,
+) -> Result<Result<(), E>, ScanError> {
+    decode_json_lines_projected(input, cx, None, workers, block_bytes, each)
+}
+
+/// [`decode_json_lines`], filling only the columns of `projection` when one is given (from
+/// [`Engine::projection`](crate::Engine::projection): the columns the rules read).
+pub fn decode_json_lines_projected<E>(
     mut input: impl Read,
     cx: &DecodeContext,
+    projection: Option<&Projection>,
     workers: usize,
     block_bytes: usize,
     mut each: impl FnMut(Decoded) -> Result<(), E>,
@@ -63,6 +77,7 @@ pub fn decode_json_lines<E>(
             let rx = Arc::clone(&work_rx);
             let tx = done_tx.clone();
             let cx = cx.clone();
+            let projection = projection.cloned();
             let spawned = std::thread::Builder::new()
                 .name(format!("hunt-decode-{w}"))
                 .spawn_scoped(s, move || {
@@ -72,7 +87,10 @@ pub fn decode_json_lines<E>(
                             Err(_) => return,
                         };
                         let Ok((seq, block)) = job else { return };
-                        if tx.send((seq, decode_block(&block, &cx))).is_err() {
+                        if tx
+                            .send((seq, decode_block(&block, &cx, projection.as_ref())))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -123,12 +141,16 @@ pub fn decode_json_lines<E>(
 }
 
 /// Decodes one block of whole lines.
-fn decode_block(block: &[u8], cx: &DecodeContext) -> Decoded {
+fn decode_block(block: &[u8], cx: &DecodeContext, projection: Option<&Projection>) -> Decoded {
     let mut out = Decoded {
         bytes: block.len() as u64,
         ..Decoded::default()
     };
-    for item in decode_stream(block, Format::JsonLines, cx.clone()) {
+    let items = match projection {
+        Some(p) => decode_stream_projected(block, Format::JsonLines, cx.clone(), p.clone()),
+        None => decode_stream(block, Format::JsonLines, cx.clone()),
+    };
+    for item in items {
         match item {
             Ok(r) => out.records.push(r),
             Err(r) => out.rejected.push(r.reason),

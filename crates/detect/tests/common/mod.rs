@@ -2,6 +2,7 @@
 //! records by column name.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod rules;
 pub mod shapes;
 pub mod synth;
 

@@ -74,6 +74,12 @@ impl Hunt {
         }
     }
 
+    /// The columns the rules and alerts read, for decoding only those; `None` when the built-in
+    /// analytics are on (see [`Engine::projection`]).
+    pub fn projection(&self) -> Option<model::normalize::Projection> {
+        self.engine.projection()
+    }
+
     /// Sigma rules loaded (the built-in analytics aside).
     pub fn rules(&self) -> usize {
         self.rules
