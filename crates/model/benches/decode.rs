@@ -53,6 +53,55 @@ fn generate(records: usize) -> Vec<u8> {
     out
 }
 
+/// `DECODE_DUMP=<file>`: instead of measuring, writes every field of every record (content hash and raw
+/// included) decoded from the bench input and from every file under `data/testdata/normalize` and
+/// `../shared/testdata`, to compare two builds byte for byte.
+fn dump(path: &str, input: &[u8]) {
+    use std::io::{BufRead, Write};
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                files(&p, out);
+            } else if p
+                .extension()
+                .is_some_and(|e| e == "jsonl" || e == "json" || e == "csv")
+                && !p.to_string_lossy().contains(".expected.")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut list = Vec::new();
+    files(&root.join("data/testdata/normalize"), &mut list);
+    files(&root.join("../shared/testdata"), &mut list);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut one = |name: &str, mut reader: &mut dyn BufRead| {
+        let format = model::normalize::detect_format(reader.fill_buf().unwrap());
+        let cx = DecodeContext {
+            source: "dump".into(),
+            location: name.into(),
+            ingest_time: 1_709_600_000_000_000,
+            ..DecodeContext::default()
+        };
+        writeln!(out, "== {name}").unwrap();
+        for r in decode_stream(&mut reader, format, cx) {
+            writeln!(out, "{r:?}").unwrap();
+        }
+    };
+    one("bench", &mut &input[..]);
+    for p in list {
+        #[allow(clippy::disallowed_methods)]
+        let bytes = std::fs::read(&p).unwrap();
+        one(&p.to_string_lossy(), &mut &bytes[..]);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -64,6 +113,10 @@ fn main() {
     let records: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(records);
     let passes: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(passes);
     let input = generate(records);
+    if let Ok(path) = std::env::var("DECODE_DUMP") {
+        dump(&path, &input);
+        return;
+    }
     let mib = input.len() as f64 / (1024.0 * 1024.0);
     println!(
         "decode: {records} diagnostic sign-ins, {mib:.1} MiB ({} bytes/record), {passes} passes",

@@ -5,6 +5,15 @@
 //! `content_hash u128`, `revision u32`, key, source, `shape u8`, non-null value count, then per value
 //! `column index, tag u8, payload`, then raw. Strings and counts are LEB128-prefixed. Only non-null values are
 //! written, by column index of the category's schema.
+//!
+//! [`decode`] returns an owned [`Record`]; [`decode_ref`] borrows from the entry and decodes values only as
+//! they are read (see [`RecordRef`]).
+
+mod borrowed;
+#[cfg(test)]
+mod borrowed_tests;
+
+pub use borrowed::{EncodedValue, EncodedValues, RecordRef, ValueRef, decode_ref};
 
 use crate::Category;
 use crate::record::{Record, Shape, Value};
@@ -185,6 +194,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+#[derive(Debug, Clone)]
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,

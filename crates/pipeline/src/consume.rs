@@ -4,7 +4,7 @@
 use crate::runtime::PipelineError;
 use model::{Record, codec};
 use sinks::Sink;
-use store::archive::Archive;
+use store::archive::{Archive, ArchiveError};
 use store::log::Log;
 
 /// The archive's consumer name in the log.
@@ -32,7 +32,7 @@ fn decode(offset: u64, bytes: &[u8]) -> Result<Record, PipelineError> {
 }
 
 /// Archives the log from the archive's own offset (kept in its manifest, atomically with its files) to the
-/// end, committing every batch.
+/// end, committing every batch. Entries go to the archive encoded, as read (no owned record per entry).
 pub(crate) fn archive(log: &Log, archive: &mut Archive) -> Result<ConsumeReport, PipelineError> {
     let from = archive.next_offset().max(log.start_offset());
     archive.skip_to(from);
@@ -42,16 +42,18 @@ pub(crate) fn archive(log: &Log, archive: &mut Archive) -> Result<ConsumeReport,
         ..ConsumeReport::default()
     };
     let mut reader = log.reader(from);
-    loop {
-        let batch = reader.read_batch(BATCH_ENTRIES, BATCH_BYTES)?;
-        if batch.is_empty() {
-            break;
-        }
-        for (offset, bytes) in &batch {
-            archive.write(*offset, &decode(*offset, bytes)?)?;
-            report.records += 1;
-        }
-        if archive.uncommitted_rows() >= 1_000_000 {
+    while let Some((offset, bytes)) = reader.next_borrowed()? {
+        archive.write_encoded(offset, bytes).map_err(|e| match e {
+            ArchiveError::Entry { offset, source } => PipelineError::Entry {
+                offset,
+                message: source.to_string(),
+            },
+            other => PipelineError::Archive(other),
+        })?;
+        report.records += 1;
+        if report.records.is_multiple_of(BATCH_ENTRIES as u64)
+            && archive.uncommitted_rows() >= 1_000_000
+        {
             report.to = archive.commit()?;
             log.commit(ARCHIVE_CONSUMER, report.to)?;
         }

@@ -26,13 +26,27 @@ fn resource_id<'a>(i: &Input<'a>) -> Option<&'a str> {
 
 /// The segment of the resourceId after `key` (`resourceGroups`, `providers`, `subscriptions`).
 fn segment<'a>(i: &Input<'a>, key: &str) -> Option<&'a str> {
-    let mut parts = resource_id(i)?.split('/').filter(|p| !p.is_empty());
-    while let Some(p) = parts.next() {
-        if p.eq_ignore_ascii_case(key) {
-            return parts.next();
+    let [s] = segments(resource_id(i)?, [key]);
+    s
+}
+
+/// For each key, the segment of `id` after the key's first occurrence (ASCII case ignored), in one pass.
+fn segments<'a, const N: usize>(id: &'a str, keys: [&str; N]) -> [Option<&'a str>; N] {
+    let mut out = [None; N];
+    let mut seen = [false; N];
+    let mut prev: Option<&str> = None;
+    for p in id.split('/').filter(|p| !p.is_empty()) {
+        if let Some(q) = prev {
+            for ((key, seen), out) in keys.iter().zip(&mut seen).zip(&mut out) {
+                if !*seen && q.len() == key.len() && q.eq_ignore_ascii_case(key) {
+                    *seen = true;
+                    *out = Some(p);
+                }
+            }
         }
+        prev = Some(p);
     }
-    None
+    out
 }
 
 /// `ResourceProvider`: the segment after `providers` (`Microsoft.aadiam`).
@@ -43,9 +57,9 @@ pub(crate) fn resource_provider<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> 
 /// `ResourceGroup`: the `resourceGroups` segment; for tenant-level Entra resources Log Analytics repeats the
 /// provider (`Microsoft.aadiam`).
 pub(crate) fn resource_group<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> {
-    segment(i, "resourceGroups")
-        .or_else(|| segment(i, "tenants").and_then(|_| segment(i, "providers")))
-        .and_then(text)
+    let [group, tenant, provider] =
+        segments(resource_id(i)?, ["resourceGroups", "tenants", "providers"]);
+    group.or(tenant.and(provider)).and_then(text)
 }
 
 /// `SubscriptionId` from the resourceId.
@@ -59,4 +73,38 @@ pub(crate) fn resource_name<'a>(i: &Input<'a>) -> Option<Cow<'a, Node<'a>>> {
         .rsplit('/')
         .find(|p| !p.is_empty())
         .and_then(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segments;
+
+    #[test]
+    fn segments_after_first_occurrence_ignoring_case() {
+        let id = "/SUBSCRIPTIONS/s1/resourcegroups/rg1//providers/Microsoft.KeyVault/vaults/providers/x/providers";
+        assert_eq!(
+            segments(
+                id,
+                [
+                    "subscriptions",
+                    "resourceGroups",
+                    "providers",
+                    "vaults",
+                    "nope"
+                ]
+            ),
+            [
+                Some("s1"),
+                Some("rg1"),
+                Some("Microsoft.KeyVault"),
+                Some("providers"),
+                None
+            ]
+        );
+        assert_eq!(
+            segments("/tenants/t/providers", ["tenants", "providers"]),
+            [Some("t"), None]
+        );
+        assert_eq!(segments("", ["tenants"]), [None]);
+    }
 }

@@ -23,6 +23,7 @@
 use super::DecodeError;
 use super::keys;
 use super::lenient::{is_nullish, parse_timestamp, to_column};
+use super::projection::Projection;
 use super::slots::Slots;
 use super::tree::{Entries, Node, get_path};
 use crate::Category;
@@ -280,11 +281,13 @@ pub(crate) fn plan(category: Category) -> &'static Plan {
     &plans[i]
 }
 
-/// Builds the record of one input (with an empty `raw`, which the caller fills).
+/// Builds the record of one input (with an empty `raw`, which the caller fills). With a projection, only its
+/// columns (and, where the content hash is needed, the hashed ones) are built; see [`Projection`].
 pub(crate) fn build(
     input: &Input<'_>,
     ingest_time: i64,
     source: &str,
+    projection: Option<&Projection>,
 ) -> Result<Record, DecodeError> {
     let mapping = super::mapping(input.category);
     let event_time = event_time(input, mapping)?;
@@ -302,8 +305,17 @@ pub(crate) fn build(
             empty,
         ),
     };
+    let id = keys::id_key(input);
+    let mask = projection.map(|p| p.mask(input.category));
+    let need_hash = projection.is_none_or(Projection::keeps_content_hash) || id.is_none();
     let mut values = Vec::with_capacity(plan.cols.len());
     for (i, col) in plan.cols.iter().enumerate() {
+        let wanted = mask.is_none_or(|m| m.get(i).copied().unwrap_or(false));
+        let needed = wanted || (need_hash && col.hashed);
+        if !needed {
+            values.push(Value::Null);
+            continue;
+        }
         values.push(column_value(
             input,
             col,
@@ -313,13 +325,24 @@ pub(crate) fn build(
             ls.get(i).copied().flatten(),
         ));
     }
-    let content_hash = keys::content_hash(
-        input.category,
-        plan.cols.iter().map(|c| (c.name, c.hashed, c.folded)),
-        &values,
-        event_time,
-    );
-    let key = keys::id_key(input).unwrap_or_else(|| keys::hash_key(content_hash));
+    let content_hash = if need_hash {
+        keys::content_hash(
+            input.category,
+            plan.cols.iter().map(|c| (c.name, c.hashed, c.folded)),
+            &values,
+            event_time,
+        )
+    } else {
+        0
+    };
+    if let Some(mask) = mask {
+        for (i, v) in values.iter_mut().enumerate() {
+            if !mask.get(i).copied().unwrap_or(false) {
+                *v = Value::Null;
+            }
+        }
+    }
+    let key = id.unwrap_or_else(|| keys::hash_key(content_hash));
     Ok(Record {
         category: input.category,
         event_time,

@@ -19,6 +19,7 @@
 use super::DecodeError;
 use super::engine::{self, Input, Mapping, Src};
 use super::lenient::{canonical, is_nullish};
+use super::projection::Projection;
 use super::tree::{Entries, Node, Num, Obj, get_ci};
 use crate::Category;
 use crate::record::{Record, Shape, format_micros};
@@ -67,6 +68,7 @@ pub(crate) fn decode<'a>(
     shape: Shape,
     ingest_time: i64,
     source: &str,
+    projection: Option<&Projection>,
 ) -> Result<Vec<Record>, DecodeError> {
     let mut base: Obj<'a> = Vec::new();
     let time_key = if shape == Shape::LogAnalytics {
@@ -93,6 +95,7 @@ pub(crate) fn decode<'a>(
         shape,
         ingest_time,
         source,
+        projection,
     };
     if category == Category::VnetFlowLogs {
         let records = nested(get_ci(env, "flowRecords"));
@@ -160,6 +163,7 @@ struct Cx<'s> {
     shape: Shape,
     ingest_time: i64,
     source: &'s str,
+    projection: Option<&'s Projection>,
 }
 
 /// A nested value, parsed when it arrives as a JSON string (Log Analytics dynamic columns).
@@ -228,7 +232,7 @@ fn tuples<'a>(
             row: None,
             graph_prefix: "",
         };
-        let mut rec = engine::build(&input, cx.ingest_time, cx.source)?;
+        let mut rec = engine::build(&input, cx.ingest_time, cx.source, cx.projection)?;
         rec.shape = cx.shape;
         rec.raw = canonical(&Node::Obj(obj));
         out.push(rec);

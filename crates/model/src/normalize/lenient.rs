@@ -13,6 +13,7 @@
 use super::tree::{Node, Num, write_canonical};
 use crate::record::Value;
 use crate::schema::ColumnType;
+use std::cell::RefCell;
 
 /// Whether a value means "no value": JSON null, `""`, `"<null>"`, or an all-blank string.
 pub(crate) fn is_nullish(v: &Node<'_>) -> bool {
@@ -78,10 +79,32 @@ pub(crate) fn to_dynamic(v: &Node<'_>) -> String {
 }
 
 /// Canonical compact JSON of a value (keys sorted, no whitespace).
+///
+/// Scalars are written straight into their string; objects and arrays are written into a per-thread scratch
+/// buffer first and copied out at their exact size, which saves the growing string's reallocations.
 pub(crate) fn canonical(v: &Node<'_>) -> String {
-    let mut out = String::with_capacity(64);
-    write_canonical(v, &mut out);
-    out
+    thread_local! {
+        static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    if !matches!(v, Node::Arr(_) | Node::Obj(_)) {
+        let mut out = String::new();
+        write_canonical(v, &mut out);
+        return out;
+    }
+    SCRATCH.with(|scratch| {
+        let Ok(mut buf) = scratch.try_borrow_mut() else {
+            let mut out = String::new();
+            write_canonical(v, &mut out);
+            return out;
+        };
+        buf.clear();
+        write_canonical(v, &mut buf);
+        let out = buf.as_str().to_owned();
+        if buf.capacity() > 1 << 20 {
+            *buf = String::new();
+        }
+        out
+    })
 }
 
 /// If `s` (trimmed) is a JSON object or array, its canonical text.

@@ -28,6 +28,7 @@ mod keys;
 pub mod lenient;
 mod network;
 mod office;
+mod projection;
 mod provisioning;
 mod resource;
 mod risk;
@@ -41,6 +42,7 @@ mod tree;
 
 pub use framing::{Format, detect_format};
 pub use lenient::parse_timestamp;
+pub use projection::Projection;
 
 use crate::quarantine::{Position, Rejected};
 use crate::record::{Record, Shape};
@@ -124,10 +126,27 @@ pub(crate) fn mapping(category: Category) -> &'static Mapping {
 
 /// Decodes one JSON record (or wrapper of records) into canonical records.
 pub fn decode_record(raw_json: &str, cx: &DecodeContext) -> Result<Vec<Record>, DecodeError> {
+    decode_record_with(raw_json, cx, None)
+}
+
+/// [`decode_record`] filling only the columns of `projection` (see [`Projection`]).
+pub fn decode_record_projected(
+    raw_json: &str,
+    cx: &DecodeContext,
+    projection: &Projection,
+) -> Result<Vec<Record>, DecodeError> {
+    decode_record_with(raw_json, cx, Some(projection))
+}
+
+fn decode_record_with(
+    raw_json: &str,
+    cx: &DecodeContext,
+    projection: Option<&Projection>,
+) -> Result<Vec<Record>, DecodeError> {
     let mut out = Vec::new();
     let mut todo = vec![(raw_json.to_owned(), None::<String>)];
     while let Some((text, context)) = todo.pop() {
-        match decode_text(text, cx, context.as_deref()).map_err(|(e, _)| e)? {
+        match decode_text(text, cx, context.as_deref(), projection).map_err(|(e, _)| e)? {
             Parsed::Records(r) => out.extend(r),
             Parsed::Wrapper(elems, ctx) => {
                 todo.extend(elems.into_iter().rev().map(|e| (e, ctx.clone())))
@@ -189,9 +208,14 @@ fn malformed(e: serde_json::Error) -> DecodeError {
 }
 
 /// Decodes one JSON text: its records (with `raw` set), or the elements of a wrapper.
-fn decode_text(text: String, cx: &DecodeContext, context: Option<&str>) -> Result<Parsed, Fail> {
+fn decode_text(
+    text: String,
+    cx: &DecodeContext,
+    context: Option<&str>,
+    projection: Option<&Projection>,
+) -> Result<Parsed, Fail> {
     let result = match Node::parse(&text) {
-        Ok(node) => decode_node(&node, cx, context),
+        Ok(node) => decode_node(&node, cx, context, projection),
         Err(e) => Err(malformed(e)),
     };
     match result {
@@ -230,6 +254,7 @@ fn decode_node(
     node: &Node<'_>,
     cx: &DecodeContext,
     context: Option<&str>,
+    projection: Option<&Projection>,
 ) -> Result<Parsed, DecodeError> {
     let Node::Obj(obj) = node else {
         return Err(DecodeError::new(format!(
@@ -249,7 +274,14 @@ fn decode_node(
     }
     let d = detect::detect(obj, cx.shape, cx.category, context)?;
     let records = if d.category.family() == Family::Flow {
-        flow::decode(obj, d.category, d.shape, cx.ingest_time, &cx.source)
+        flow::decode(
+            obj,
+            d.category,
+            d.shape,
+            cx.ingest_time,
+            &cx.source,
+            projection,
+        )
     } else if d.shape == Shape::LogAnalytics
         && d.category == Category::ResourceDiagnostics
         && let Some(rebuilt) = resource::from_resource_table(obj)
@@ -258,12 +290,12 @@ fn decode_node(
             shape: Shape::Diagnostic,
             category: d.category,
         };
-        decode_one(&rebuilt, d2, cx).map(|mut r| {
+        decode_one(&rebuilt, d2, cx, projection).map(|mut r| {
             r.shape = Shape::LogAnalytics;
             vec![r]
         })
     } else {
-        decode_one(obj, d, cx).map(|r| vec![r])
+        decode_one(obj, d, cx, projection).map(|r| vec![r])
     };
     records
         .map(Parsed::Records)
@@ -275,6 +307,7 @@ fn decode_one(
     obj: &Entries<'_>,
     d: detect::Detected,
     cx: &DecodeContext,
+    projection: Option<&Projection>,
 ) -> Result<Record, DecodeError> {
     let m = mapping(d.category);
     let parsed_props: Node<'_>;
@@ -319,11 +352,42 @@ fn decode_one(
             });
         }
     }
-    engine::build(&input, cx.ingest_time, &cx.source)
+    engine::build(&input, cx.ingest_time, &cx.source, projection)
 }
 
 /// Decodes a whole input, one item at a time, never stopping at a bad item.
 pub fn decode_stream<R: BufRead>(reader: R, format: Format, cx: DecodeContext) -> DecodeStream<R> {
+    decode_stream_with(reader, format, cx, None)
+}
+
+/// [`decode_stream`] filling only the columns of `projection` in each record (rejections are the same):
+///
+/// ```
+/// use model::normalize::{decode_stream_projected, DecodeContext, Format, Projection};
+/// let input = br#"{"time":"2024-03-04T00:00:01Z","category":"SignInLogs","properties":{"id":"x1","createdDateTime":"2024-03-04T00:00:01Z","userPrincipalName":"a@b.c","ipAddress":"10.0.0.1"}}"#;
+/// let projection = Projection::columns(["UserPrincipalName"]);
+/// let recs: Vec<_> = decode_stream_projected(&input[..], Format::JsonLines, DecodeContext::default(), projection)
+///     .collect::<Result<_, _>>()
+///     .unwrap();
+/// assert_eq!(recs[0].key, "x1");
+/// assert_eq!(recs[0].get("UserPrincipalName").and_then(|v| v.as_str()), Some("a@b.c"));
+/// assert!(recs[0].get("IPAddress").is_some_and(|v| v.is_null()));
+/// ```
+pub fn decode_stream_projected<R: BufRead>(
+    reader: R,
+    format: Format,
+    cx: DecodeContext,
+    projection: Projection,
+) -> DecodeStream<R> {
+    decode_stream_with(reader, format, cx, Some(projection))
+}
+
+fn decode_stream_with<R: BufRead>(
+    reader: R,
+    format: Format,
+    cx: DecodeContext,
+    projection: Option<Projection>,
+) -> DecodeStream<R> {
     let mut cx = cx;
     if format == Format::Csv && cx.shape.is_none() {
         cx.shape = Some(Shape::LogAnalytics);
@@ -332,6 +396,7 @@ pub fn decode_stream<R: BufRead>(reader: R, format: Format, cx: DecodeContext) -
         framer: Framer::new(reader, format),
         cx,
         pending: VecDeque::new(),
+        projection,
     }
 }
 
@@ -340,6 +405,7 @@ pub struct DecodeStream<R> {
     framer: Framer<R>,
     cx: DecodeContext,
     pending: VecDeque<Result<Record, Rejected>>,
+    projection: Option<Projection>,
 }
 
 impl<R: BufRead> Iterator for DecodeStream<R> {
@@ -385,7 +451,7 @@ impl<R> DecodeStream<R> {
         match body {
             Body::Row(row, raw) => {
                 let node = Node::Obj(row);
-                match decode_node(&node, &self.cx, None) {
+                match decode_node(&node, &self.cx, None, self.projection.as_ref()) {
                     Ok(Parsed::Records(recs)) => {
                         let text = lenient::canonical(&node);
                         self.pending.extend(recs.into_iter().map(|mut r| {
@@ -424,7 +490,7 @@ impl<R> DecodeStream<R> {
             }
             return;
         }
-        match decode_text(text, &self.cx, context.as_deref()) {
+        match decode_text(text, &self.cx, context.as_deref(), self.projection.as_ref()) {
             Ok(Parsed::Records(recs)) => self.pending.extend(recs.into_iter().map(Ok)),
             Ok(Parsed::Wrapper(elems, ctx)) => {
                 for (i, e) in elems.into_iter().enumerate() {

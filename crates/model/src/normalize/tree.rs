@@ -26,6 +26,36 @@ pub(crate) enum Num {
     F(f64),
 }
 
+impl Num {
+    /// Appends the number as JSON text (what its `Display` writes), integers without the formatter.
+    pub(crate) fn write(&self, out: &mut String) {
+        let (neg, mut n) = match *self {
+            Num::U(n) => (false, n),
+            Num::I(n) => (n < 0, n.unsigned_abs()),
+            Num::F(_) => {
+                let _ = write!(out, "{self}");
+                return;
+            }
+        };
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if neg {
+            out.push('-');
+        }
+        for d in &digits[at..] {
+            out.push(char::from(*d));
+        }
+    }
+}
+
 impl fmt::Display for Num {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -141,9 +171,7 @@ pub(crate) fn write_canonical(v: &Node<'_>, out: &mut String) {
     match v {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Node::Num(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Node::Num(n) => n.write(out),
         Node::Str(s) => write_json_string(s, out),
         Node::Arr(items) => {
             out.push('[');
@@ -194,30 +222,57 @@ fn write_entries<'x, 'a: 'x>(
     }
 }
 
+/// Whether a byte must be escaped in a JSON string.
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Whether any of the eight bytes of `w` must be escaped (a control byte, `"` or `\`), tested on the
+/// whole word at once.
+#[inline]
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    control | zero_in(w ^ (ONES * 0x22)) | zero_in(w ^ (ONES * 0x5c)) != 0
+}
+
 /// Appends `s` as a JSON string literal (escaping as serde_json does).
 pub(crate) fn write_json_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    while let Some(off) = bytes[start..]
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-    {
-        let i = start + off;
-        out.push_str(&s[start..i]);
-        match bytes[i] {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x08 => out.push_str("\\b"),
-            0x0c => out.push_str("\\f"),
-            b => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time; the tail is padded with a byte that needs no escape.
+        let mut w = [b'a'; 8];
+        let n = (bytes.len() - i).min(8);
+        w[..n].copy_from_slice(&bytes[i..i + n]);
+        if !word_needs_escape(u64::from_le_bytes(w)) {
+            i += n;
+            continue;
         }
-        start = i + 1;
+        let b = bytes[i];
+        if needs_escape(b) {
+            out.push_str(&s[start..i]);
+            match b {
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                b'\n' => out.push_str("\\n"),
+                b'\r' => out.push_str("\\r"),
+                b'\t' => out.push_str("\\t"),
+                0x08 => out.push_str("\\b"),
+                0x0c => out.push_str("\\f"),
+                b => {
+                    let _ = write!(out, "\\u{b:04x}");
+                }
+            }
+            start = i + 1;
+        }
+        i += 1;
     }
     out.push_str(&s[start..]);
     out.push('"');
@@ -338,6 +393,45 @@ mod tests {
     }
 
     #[test]
+    fn numbers_write_like_display() {
+        for n in [
+            Num::U(0),
+            Num::U(7),
+            Num::U(10),
+            Num::U(u64::MAX),
+            Num::I(-1),
+            Num::I(-10),
+            Num::I(0),
+            Num::I(200),
+            Num::I(i64::MIN),
+            Num::F(2.5),
+            Num::F(-0.0),
+            Num::F(1e300),
+        ] {
+            let mut out = String::from("x");
+            n.write(&mut out);
+            assert_eq!(out, format!("x{n}"));
+        }
+    }
+
+    #[test]
+    fn word_test_matches_byte_test() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                for fill in [b'a', 0x80, 0xff, b'~', b' '] {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    assert_eq!(
+                        word_needs_escape(u64::from_le_bytes(w)),
+                        needs_escape(b),
+                        "byte {b:#x} at {pos} among {fill:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn strings_escape_like_serde_json() {
         for s in [
             "plain",
@@ -345,6 +439,8 @@ mod tests {
             "tab\tnl\ncr\r",
             "\u{7f}\u{1f}\u{8}\u{c}é😀",
             "</script>",
+            "a longer string with no escapes at all, over several words",
+            "0123456\"89abcdef\\x\u{1}yz\u{1f}\u{7f}tail of it 😀 more",
         ] {
             let mut out = String::new();
             write_json_string(s, &mut out);

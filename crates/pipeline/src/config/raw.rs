@@ -135,6 +135,8 @@ pub struct RawLogConfig {
 pub struct RawArchiveConfig {
     /// zstd level for Parquet pages (default 3, 1..=22).
     pub zstd_level: Option<i32>,
+    /// zstd level of the files compaction writes (default: `zstd_level`, 1..=22; docs/archive.md).
+    pub compact_zstd_level: Option<i32>,
     /// Rows per Parquet row group (default 131072).
     pub row_group_rows: Option<usize>,
     /// Files smaller than this many MiB are merged by compaction (default 64).

@@ -18,6 +18,8 @@ pub struct Config {
     pub dedupe_horizon: Duration,
     /// zstd level.
     pub zstd_level: i32,
+    /// zstd level of compaction outputs (`archive.compact_zstd_level`; `None`: `zstd_level`).
+    pub compact_zstd_level: Option<i32>,
     /// Rows per row group.
     pub row_group_rows: usize,
     /// Compaction threshold in bytes.

@@ -88,3 +88,26 @@ fn the_archive_buffer_budget_is_configurable_and_bounded() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn the_compaction_zstd_level_is_optional_and_bounded() {
+    let c = parse("").unwrap().validate().unwrap();
+    assert_eq!(c.compact_zstd_level, None);
+    let c = parse("[archive]\ncompact_zstd_level = 9\n")
+        .unwrap()
+        .validate()
+        .unwrap();
+    assert_eq!(c.compact_zstd_level, Some(9));
+    for bad in ["0", "23"] {
+        let errors = parse(&format!("[archive]\ncompact_zstd_level = {bad}\n"))
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.path == "archive.compact_zstd_level" && e.message.contains(bad)),
+            "{errors:?}"
+        );
+    }
+}

@@ -90,6 +90,14 @@ impl RawConfig {
                 format!("must be 1..=22, got {zstd_level}"),
             ));
         }
+        if let Some(level) = self.archive.compact_zstd_level
+            && !(1..=22).contains(&level)
+        {
+            errors.push(ConfigError::new(
+                "archive.compact_zstd_level",
+                format!("must be 1..=22, got {level}"),
+            ));
+        }
         let row_group_rows = self.archive.row_group_rows.unwrap_or(131_072);
         if !(1024..=4_194_304).contains(&row_group_rows) {
             errors.push(ConfigError::new(
@@ -303,6 +311,7 @@ impl RawConfig {
             commit_delay: Duration::from_millis(commit_delay_ms),
             dedupe_horizon,
             zstd_level,
+            compact_zstd_level: self.archive.compact_zstd_level,
             row_group_rows,
             compact_below_bytes: self.archive.compact_below_mib.unwrap_or(64) * 1024 * 1024,
             archive_max_buffer_bytes: max_buffer_mib * 1024 * 1024,

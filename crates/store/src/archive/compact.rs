@@ -225,7 +225,7 @@ impl Archive {
         let props = writer_properties(
             &schema,
             self.cfg.row_group_rows,
-            self.cfg.zstd_level,
+            self.cfg.compaction_zstd_level(),
             &sorted_by,
         )?;
         let mut writer = FileWriter::create(&tmp, schema.clone(), props)?;

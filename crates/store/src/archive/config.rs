@@ -56,15 +56,19 @@ pub struct ArchiveConfig {
     /// A partition (table, day) buffer holding this many rows is written out to a file.
     /// Default 256 Ki.
     pub flush_rows: usize,
-    /// A partition buffer holding this many bytes (by the archive's accounting: the text of the values
-    /// plus a few bytes per column) is written out to a file. Default 64 MiB.
+    /// A partition buffer holding this many bytes (by the archive's accounting: its rows' encoded log
+    /// entries plus 32 bytes per row) is written out to a file. Default 64 MiB.
     pub flush_bytes: u64,
     /// The partition buffers together never hold more than this many bytes (same accounting): before a
     /// record would pass it, the largest buffers are written out. At least `flush_bytes`. Default 64 MiB,
     /// sized so that a whole ingest stays under 256 MB of resident memory (docs/benchmarks.md).
     pub max_buffered_bytes: u64,
-    /// zstd level, 1..=22. Default 3.
+    /// zstd level of the files partition buffers are written to, 1..=22. Default 3.
     pub zstd_level: i32,
+    /// zstd level of the files [`Archive::compact`](super::Archive::compact) writes, 1..=22; `None` (the
+    /// default) uses `zstd_level`. Compaction rewrites every row once, in the background: a higher level
+    /// here trades compaction CPU for archive size (docs/archive.md).
+    pub compact_zstd_level: Option<i32>,
     /// Files smaller than this are merged by [`Archive::compact`](super::Archive::compact).
     /// Default 64 MiB.
     pub compact_below_bytes: u64,
@@ -85,6 +89,7 @@ impl Default for ArchiveConfig {
             flush_bytes: 64 * 1024 * 1024,
             max_buffered_bytes: 64 * 1024 * 1024,
             zstd_level: 3,
+            compact_zstd_level: None,
             compact_below_bytes: 64 * 1024 * 1024,
             retention: HashMap::new(),
             default_retention_days: None,
@@ -118,6 +123,11 @@ impl ArchiveConfig {
                 self.zstd_level
             ));
         }
+        if let Some(level) = self.compact_zstd_level
+            && !(1..=22).contains(&level)
+        {
+            problems.push(format!("compact_zstd_level: must be 1..=22, got {level}"));
+        }
         if self.default_retention_days == Some(0) {
             problems.push(
                 "default_retention_days: must be at least 1 (or absent to keep forever)".to_owned(),
@@ -147,6 +157,11 @@ impl ArchiveConfig {
         } else {
             Err(ArchiveError::Config { problems })
         }
+    }
+
+    /// The zstd level of compaction outputs: `compact_zstd_level`, else `zstd_level`.
+    pub fn compaction_zstd_level(&self) -> i32 {
+        self.compact_zstd_level.unwrap_or(self.zstd_level)
     }
 
     /// The retention policy of `category`.

@@ -80,6 +80,15 @@ pub enum ArchiveError {
         /// What differs.
         reason: String,
     },
+    /// A log entry given to [`Archive::write_encoded`](super::Archive::write_encoded) cannot be decoded.
+    #[error("log entry {offset} cannot be decoded: {source}")]
+    Entry {
+        /// Its log offset.
+        offset: u64,
+        /// What is wrong with it.
+        #[source]
+        source: model::codec::CodecError,
+    },
     /// An earlier write, commit or compaction failed, so what is on disk is unknown; the archive
     /// refuses further work until it is reopened (which removes files the manifest does not list).
     #[error("an earlier archive operation failed; reopen the archive")]
@@ -92,7 +101,9 @@ impl ArchiveError {
         match self {
             Self::Io { .. } | Self::Parquet { .. } => ErrorKind::Transient,
             Self::Locked { .. } | Self::Arrow { .. } | Self::Failed => ErrorKind::Fatal,
-            Self::Manifest { .. } | Self::Mismatch { .. } => ErrorKind::Corrupt,
+            Self::Manifest { .. } | Self::Mismatch { .. } | Self::Entry { .. } => {
+                ErrorKind::Corrupt
+            }
             Self::Config { .. } => ErrorKind::Invalid,
         }
     }

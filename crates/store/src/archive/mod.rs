@@ -32,8 +32,10 @@
 //! # Memory
 //! The partition buffers never hold more than [`ArchiveConfig::max_buffered_bytes`] by their own
 //! accounting ([`Archive::peak_buffered_bytes`]): before a record is buffered, the largest buffers are
-//! written out until it fits. Writing a buffer out adds one slice of sorted rows and the encoded pages of
-//! one row group (at most 16 MiB), never a sorted copy of the whole buffer.
+//! written out until it fits. A buffer holds its rows' log entries still encoded ([`model::codec`]), in
+//! 1 MiB chunks; writing it out sorts the rows by their sort columns alone, then decodes them, borrowed,
+//! into Arrow columns one slice of 2048 sorted rows at a time. That adds one slice of rows and the encoded
+//! pages of one row group (at most 16 MiB), never a batch or a sorted copy of the whole buffer.
 mod buffer;
 mod compact;
 mod config;
@@ -50,6 +52,10 @@ pub(crate) mod test_util;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_encoded;
+#[cfg(test)]
+mod tests_encoding;
+#[cfg(test)]
 mod tests_layout;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,7 +63,7 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use model::{Category, Record};
+use model::{Category, Record, codec};
 
 pub use compact::CompactionReport;
 pub use config::{ArchiveConfig, LegalHold, RetentionPolicy};
@@ -70,9 +76,7 @@ pub use schema::{
 };
 
 use buffer::{PartitionBuffer, day_of, day_string, row_bytes};
-use file::{
-    FileWriter, sort_columns, sort_indices, sorted_by_event_time, sync_dir, writer_properties,
-};
+use file::{FileWriter, sort_columns, sorted_by_event_time, sync_dir, writer_properties};
 
 /// Name of the lock file inside the archive directory.
 const LOCK_FILE: &str = "_archive.lock";
@@ -115,6 +119,8 @@ pub struct Archive {
     /// The offset after everything written (buffered, pending or committed).
     written_next: u64,
     failed: bool,
+    /// Reused by [`Archive::write`] to encode a record.
+    scratch: Vec<u8>,
     recovery: RecoveryReport,
     /// Told about every manifest change (tamper evidence, see [`crate::seal`]).
     seal: Option<std::sync::Arc<dyn crate::seal::SealHook>>,
@@ -163,6 +169,7 @@ impl Archive {
             peak_buffered_bytes: 0,
             pending: Vec::new(),
             failed: false,
+            scratch: Vec::new(),
             recovery,
             seal: None,
             _lock: lock,
@@ -207,14 +214,44 @@ impl Archive {
     }
 
     /// Buffers `record`, read from log `offset`. Offsets below the end of what was already
-    /// written are skipped (a replay). May write a full partition buffer to a `*.tmp` file.
+    /// written are skipped (a replay). May write a full partition buffer to a `*.tmp` file. Values
+    /// missing from `record.values` are null; values past the table's columns are ignored.
     pub fn write(&mut self, offset: u64, record: &Record) -> Result<(), ArchiveError> {
         self.usable()?;
         if offset < self.written_next {
             return Ok(());
         }
-        let key = (record.category, day_of(record));
-        let need = row_bytes(record);
+        let mut entry = std::mem::take(&mut self.scratch);
+        entry.clear();
+        let columns = model::schema(record.category).columns.len();
+        if record.values.len() > columns {
+            let mut trimmed = record.clone();
+            trimmed.values.truncate(columns);
+            codec::encode(&trimmed, &mut entry);
+        } else {
+            codec::encode(record, &mut entry);
+        }
+        let result = self.write_encoded(offset, &entry);
+        self.scratch = entry;
+        result
+    }
+
+    /// Buffers the log entry `entry` (a record encoded by [`model::codec::encode`]) read from log `offset`,
+    /// like [`Archive::write`] without decoding it into a [`Record`]: its values are decoded, borrowed,
+    /// straight into Arrow columns when its partition is written out. An entry that cannot be decoded is an
+    /// [`ArchiveError::Entry`]; one whose header decodes but whose text is not UTF-8 fails that write-out.
+    pub fn write_encoded(&mut self, offset: u64, entry: &[u8]) -> Result<(), ArchiveError> {
+        self.usable()?;
+        if offset < self.written_next {
+            return Ok(());
+        }
+        let record =
+            codec::decode_ref(entry).map_err(|source| ArchiveError::Entry { offset, source })?;
+        let key = (
+            record.category,
+            day_of(record.event_time, record.ingest_time),
+        );
+        let need = row_bytes(entry);
         // Make room first, so that the buffers never hold more than `max_buffered_bytes` by their own
         // accounting (a single record larger than that is written out alone right after it is buffered).
         while self.buffered_bytes + need > self.cfg.max_buffered_bytes {
@@ -232,7 +269,7 @@ impl Archive {
             .buffers
             .entry(key)
             .or_insert_with(|| PartitionBuffer::new(key.0, key.1));
-        buffer.push(offset, record, need);
+        buffer.push(offset, entry, need);
         self.buffered_bytes += need;
         self.peak_buffered_bytes = self.peak_buffered_bytes.max(self.buffered_bytes);
         let full = buffer.rows() >= self.cfg.flush_rows
@@ -316,7 +353,7 @@ impl Archive {
     /// Writes the buffer of `key` to a `*.tmp` file (sorted by [`file::sort_columns`]) and queues it for
     /// the next commit.
     fn flush(&mut self, key: (Category, NaiveDate)) -> Result<(), ArchiveError> {
-        let Some(mut buffer) = self.buffers.remove(&key) else {
+        let Some(buffer) = self.buffers.remove(&key) else {
             return Ok(());
         };
         self.buffered_bytes = self.buffered_bytes.saturating_sub(buffer.bytes);
@@ -324,14 +361,8 @@ impl Archive {
             return Ok(());
         }
         let table = buffer.category.table();
-        let arrow = |source| ArchiveError::Arrow {
-            table: table.to_owned(),
-            source,
-        };
-        let batch = buffer.finish().map_err(arrow)?;
-        let schema = batch.schema();
+        let schema = buffer.schema();
         let sort = sort_columns(&schema);
-        let indices = sort_indices(&batch, &sort).map_err(arrow)?;
         let day = day_string(buffer.day);
         let rel = format!(
             "{table}/day={day}/part-{}-{}.parquet",
@@ -345,8 +376,9 @@ impl Archive {
         let props =
             writer_properties(&schema, self.cfg.row_group_rows, self.cfg.zstd_level, &sort)?;
         let mut writer = FileWriter::create(&tmp, schema.clone(), props)?;
-        writer.write_sorted(&batch, indices.as_ref())?;
-        drop(batch);
+        buffer.write_to(&mut writer, &sort)?;
+        let (first_offset, last_offset) = (buffer.first_offset, buffer.last_offset);
+        drop(buffer);
         let summary = writer.finish()?;
         self.pending.push(PendingFile {
             tmp,
@@ -359,8 +391,8 @@ impl Archive {
                 bytes: summary.bytes,
                 min_event_time_us: summary.min_event_time,
                 max_event_time_us: summary.max_event_time,
-                first_offset: buffer.first_offset,
-                last_offset: buffer.last_offset,
+                first_offset,
+                last_offset,
                 max_revision: summary.max_revision,
                 sorted: sorted_by_event_time(&schema, &sort),
                 xxh3_128: file::hex128(summary.xxh3),

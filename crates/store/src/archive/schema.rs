@@ -9,12 +9,13 @@
 use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::array::{
-    ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder,
-    StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use model::codec::ValueRef;
 use model::schema::META_COLUMNS;
-use model::{Category, ColumnType, Value, format_micros};
+use model::{Category, ColumnType, format_micros};
 
 /// Name of the partition column (directory `day=YYYY-MM-DD`, the UTC day of `_EventTime`).
 pub const DAY_COLUMN: &str = "day";
@@ -85,27 +86,38 @@ impl ColumnBuilder {
         }
     }
 
+    /// A builder for `capacity` rows that, for a text column, reserves `text` bytes of text (at least 1 KiB).
+    pub(crate) fn with_text_capacity(ty: &DataType, capacity: usize, text: usize) -> Self {
+        match Self::new(ty, capacity) {
+            Self::Utf8(_) => Self::Utf8(StringBuilder::with_capacity(capacity, text.max(1024))),
+            other => other,
+        }
+    }
+
     /// Appends `value`, converting it to the column type where that loses nothing (an integer
     /// into a real column, a number into a text column, RFC 3339 text into a timestamp); a value
     /// that cannot be converted is stored as null. Returns the bytes appended (for buffer sizing).
-    pub(crate) fn append(&mut self, value: &Value) -> usize {
+    #[cfg(test)]
+    pub(crate) fn append(&mut self, value: &model::Value) -> usize {
+        self.append_ref(ValueRef::from(value))
+    }
+
+    /// [`Self::append`] for a value borrowed from an encoded log entry.
+    pub(crate) fn append_ref(&mut self, value: ValueRef<'_>) -> usize {
         match self {
             Self::Utf8(b) => match value {
-                Value::Null => {
+                ValueRef::Null => {
                     b.append_null();
                     0
                 }
-                Value::String(s) | Value::Dynamic(s) => {
-                    b.append_value(s);
-                    s.len()
-                }
-                Value::DateTime(t) => push_str(b, &format_micros(*t)),
-                other => push_str(b, &other.to_json().to_string()),
+                ValueRef::String(s) | ValueRef::Dynamic(s) => push_str(b, s),
+                ValueRef::DateTime(t) => push_str(b, &format_micros(t)),
+                other => push_str(b, &other.to_value().to_json().to_string()),
             },
             Self::Bool(b) => {
                 b.append_option(match value {
-                    Value::Bool(v) => Some(*v),
-                    Value::String(s) => s.trim().to_ascii_lowercase().parse().ok(),
+                    ValueRef::Bool(v) => Some(v),
+                    ValueRef::String(s) => s.trim().to_ascii_lowercase().parse().ok(),
                     _ => None,
                 });
                 1
@@ -120,17 +132,17 @@ impl ColumnBuilder {
             }
             Self::Float64(b) => {
                 b.append_option(match value {
-                    Value::Real(v) => Some(*v),
-                    Value::Int(v) => Some(*v as f64),
-                    Value::String(s) => s.trim().parse().ok(),
+                    ValueRef::Real(v) => Some(v),
+                    ValueRef::Int(v) => Some(v as f64),
+                    ValueRef::String(s) => s.trim().parse().ok(),
                     _ => None,
                 });
                 8
             }
             Self::Timestamp(b) => {
                 b.append_option(match value {
-                    Value::DateTime(t) => Some(*t),
-                    Value::String(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
+                    ValueRef::DateTime(t) => Some(t),
+                    ValueRef::String(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
                         .ok()
                         .map(|t| t.timestamp_micros()),
                     _ => None,
@@ -140,12 +152,21 @@ impl ColumnBuilder {
         }
     }
 
+    /// Appends a null.
+    pub(crate) fn append_null(&mut self) {
+        match self {
+            Self::Utf8(b) => b.append_null(),
+            Self::Bool(b) => b.append_null(),
+            Self::Int32(b) => b.append_null(),
+            Self::Int64(b) => b.append_null(),
+            Self::Float64(b) => b.append_null(),
+            Self::Timestamp(b) => b.append_null(),
+        }
+    }
+
     /// Appends text (meta columns); into a non-text column it converts like [`Self::append`].
     pub(crate) fn append_str(&mut self, value: &str) -> usize {
-        match self {
-            Self::Utf8(b) => push_str(b, value),
-            _ => self.append(&Value::String(value.to_owned())),
-        }
+        self.append_ref(ValueRef::String(value))
     }
 
     /// Finishes the column (timestamps in UTC).
@@ -159,18 +180,6 @@ impl ColumnBuilder {
             Self::Timestamp(b) => Arc::new(b.finish().with_timezone("UTC")),
         }
     }
-
-    /// Rows appended so far.
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Self::Utf8(b) => b.len(),
-            Self::Bool(b) => b.len(),
-            Self::Int32(b) => b.len(),
-            Self::Int64(b) => b.len(),
-            Self::Float64(b) => b.len(),
-            Self::Timestamp(b) => b.len(),
-        }
-    }
 }
 
 fn push_str(b: &mut StringBuilder, s: &str) -> usize {
@@ -178,10 +187,10 @@ fn push_str(b: &mut StringBuilder, s: &str) -> usize {
     s.len()
 }
 
-fn as_i64(value: &Value) -> Option<i64> {
+fn as_i64(value: ValueRef<'_>) -> Option<i64> {
     match value {
-        Value::Int(v) => Some(*v),
-        Value::String(s) => s.trim().parse().ok(),
+        ValueRef::Int(v) => Some(v),
+        ValueRef::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
@@ -191,6 +200,7 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{Float64Type, Int32Type, TimestampMicrosecondType};
+    use model::Value;
 
     #[test]
     fn every_table_has_data_then_meta_columns_without_clashes() {
