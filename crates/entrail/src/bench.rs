@@ -38,6 +38,27 @@ pub(crate) enum BenchCommand {
         /// Skip the DuckDB baseline.
         #[arg(long)]
         no_baseline: bool,
+        /// Stream: a child process generates the input into a pipe (nothing on disk), the archive runs
+        /// beside the import and the log is trimmed as the archive commits, so disk stays bounded. No
+        /// DuckDB baseline; samples RSS over time (docs/benchmarks.md, "Ingest memory").
+        #[arg(long)]
+        stream: bool,
+        /// With `--stream`: log entries the archive may lag behind before the import waits (bounds disk).
+        #[arg(long, default_value_t = 250_000)]
+        stream_lag: u64,
+        /// `archive.max_buffer_mib` for the run (default: the config default).
+        #[arg(long)]
+        max_buffer_mib: Option<u64>,
+    },
+    /// Writes generated diagnostic-shape sign-ins, one per line, to stdout (the `--stream` input).
+    #[command(hide = true)]
+    GenSignins {
+        /// Sign-in records to generate.
+        #[arg(long)]
+        records: u64,
+        /// Generator seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
     },
     /// The durable log's group commit (appends/s with fsync, 1..32 threads) and the dedupe index (checks/s).
     Log {
@@ -172,8 +193,23 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Ingest {
             records,
             dir,
+            stream: true,
+            stream_lag,
+            max_buffer_mib,
+            ..
+        } => crate::bench_ingest::stream(*records, dir, *stream_lag, *max_buffer_mib),
+        BenchCommand::Ingest {
+            records,
+            dir,
             no_baseline,
-        } => ingest(*records, dir, *no_baseline),
+            max_buffer_mib,
+            ..
+        } => ingest(*records, dir, *no_baseline, *max_buffer_mib),
+        BenchCommand::GenSignins { records, seed } => {
+            let mut out = std::io::stdout().lock();
+            write_signins_to(&mut out, *records, *seed, true)?;
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Query { records, dir, runs } => crate::bench_query::run(*records, dir, *runs),
         BenchCommand::Hunt {
             records,
@@ -311,6 +347,16 @@ pub(crate) fn write_signins(
     seed: u64,
     republish: bool,
 ) -> anyhow::Result<u64> {
+    write_signins_to(std::fs::File::create(path)?, records, seed, republish)
+}
+
+/// [`write_signins`] into any writer (a file, or stdout for `bench ingest --stream`).
+pub(crate) fn write_signins_to(
+    out: impl Write,
+    records: u64,
+    seed: u64,
+    republish: bool,
+) -> anyhow::Result<u64> {
     let mut cfg = sim::TenantConfig {
         seed,
         users: 10_000,
@@ -322,7 +368,7 @@ pub(crate) fn write_signins(
         cfg.republish_rate = 0.0;
     }
     let tenant = sim::Tenant::new(&cfg);
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut bytes = 0u64;
     let mut n = 0u64;
     for event in sim::Generator::sign_ins_only(&tenant, &cfg).with_truth(false) {
@@ -345,7 +391,12 @@ pub(crate) fn write_signins(
     Ok(bytes)
 }
 
-fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCode> {
+fn ingest(
+    records: u64,
+    dir: &Path,
+    no_baseline: bool,
+    max_buffer_mib: Option<u64>,
+) -> anyhow::Result<ExitCode> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
@@ -363,10 +414,11 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
         input_bytes / records.max(1)
     ));
 
-    let raw = RawConfig {
+    let mut raw = RawConfig {
         data_dir: Some(dir.join("data")),
         ..RawConfig::default()
     };
+    raw.archive.max_buffer_mib = max_buffer_mib;
     let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
     let source = FileSource::new(FileSourceConfig::new(
@@ -379,6 +431,7 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
     let wall0 = Instant::now();
     let report = pipeline.import(&source, Progress::default())?;
     let cpu_ingest = cpu_seconds() - cpu0;
+    let rss_ingest = peak_rss_mib();
     let archived = pipeline.archive()?;
     let cpu = cpu_seconds() - cpu0;
     let wall = wall0.elapsed().as_secs_f64();
@@ -400,6 +453,15 @@ fn ingest(records: u64, dir: &Path, no_baseline: bool) -> anyhow::Result<ExitCod
         output::bytes(archive_bytes),
         input_bytes as f64 / archive_bytes.max(1) as f64,
         peak_rss_mib()
+    ));
+    let (keys, dedupe_bytes) = {
+        let hub = pipeline.hub();
+        (hub.dedupe_keys(), hub.dedupe_memory_bytes())
+    };
+    output::line(&format!(
+        "entrail: peak RSS {rss_ingest:.0} MiB after decode+dedupe+append; dedupe index {keys} keys ~{:.1} MiB ({:.0} bytes/key)",
+        dedupe_bytes as f64 / (1024.0 * 1024.0),
+        dedupe_bytes as f64 / keys.max(1) as f64
     ));
     if no_baseline {
         return Ok(ExitCode::SUCCESS);

@@ -7,6 +7,7 @@ mod bench_blob;
 mod bench_eventhubs;
 mod bench_graph;
 mod bench_hunt;
+mod bench_ingest;
 mod bench_log;
 mod bench_query;
 mod bench_seal;

@@ -25,8 +25,16 @@
 //! so crafted keys cannot collide or flood the map). A key with one content hash takes 80 bytes
 //! of map slot plus hashbrown's control byte and spare capacity: about 90 to 180 bytes, ~120 on
 //! average. Each further remembered hash adds 16 bytes on the heap (plus allocator overhead).
-//! Keys older than the horizon are freed by the next sweep, so memory is bounded by the keys seen
-//! within `horizon * 33 / 32`.
+//! Keys older than the horizon are freed by the next sweep.
+//!
+//! Memory is bounded besides: at most `max_memory_keys` keys ([`DEFAULT_MAX_MEMORY_KEYS`]) stay in
+//! memory. Past that, a checkpoint (which the hub runs as soon as [`DedupeIndex::over_memory`]) evicts
+//! the least recently seen half; they are on disk already (only clean keys are evicted). A Bloom filter
+//! over the evicted keys (~1.3 bytes each, see `cold.rs`) answers "certainly not seen" for new keys
+//! without a disk read; a "maybe" reads the key's state from redb and brings it back into memory.
+//! Verdicts are the same as with every key in memory. A sweep also removes expired keys from disk
+//! and rebuilds the filter from what stays.
+mod cold;
 mod error;
 mod state;
 
@@ -41,6 +49,7 @@ use std::time::Duration;
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
+use cold::KeyFilter;
 pub use error::{DedupeError, ErrorKind};
 pub use state::MAX_HASHES_PER_KEY;
 use state::{FoldBuild, KeyState};
@@ -49,6 +58,13 @@ use state::{FoldBuild, KeyState};
 pub const DEFAULT_HORIZON: Duration = Duration::from_secs(72 * 3600);
 /// Longest accepted horizon: 366 days.
 pub const MAX_HORIZON: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// Keys kept in memory by default (~21 MiB of map); more live on disk behind a filter (module docs).
+pub const DEFAULT_MAX_MEMORY_KEYS: usize = 200_000;
+
+/// redb's page cache (its default is 1 GiB, which a large index would fill with pages that are only
+/// ever written: lookups are served from memory). Checkpoints write through it.
+const DB_CACHE_BYTES: usize = 16 << 20;
 
 const KEYS: TableDefinition<u128, &[u8]> = TableDefinition::new("keys");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -83,6 +99,14 @@ pub struct DedupeIndex {
     last_sweep: i64,
     applied: u64,
     expired_total: u64,
+    /// Most keys kept in memory before a checkpoint evicts.
+    max_memory_keys: usize,
+    /// Keys that may be on disk but not in memory.
+    cold: KeyFilter,
+    /// The keys table as of the last checkpoint, for reading evicted keys (dropped at checkpoints).
+    cold_table: Option<redb::ReadOnlyTable<u128, &'static [u8]>>,
+    /// A failed read of an evicted key, returned by the next [`DedupeIndex::take_error`] or checkpoint.
+    read_error: Option<DedupeError>,
 }
 
 impl std::fmt::Debug for DedupeIndex {
@@ -99,11 +123,24 @@ impl DedupeIndex {
     /// Opens (creating if needed) the index at `path` and loads the unexpired keys into memory.
     /// `horizon` must be between 1 µs and [`MAX_HORIZON`]; [`DEFAULT_HORIZON`] is the usual one.
     pub fn open(path: &Path, horizon: Duration) -> Result<DedupeIndex, DedupeError> {
+        Self::open_bounded(path, horizon, DEFAULT_MAX_MEMORY_KEYS)
+    }
+
+    /// [`open`](Self::open) keeping at most about `max_memory_keys` keys in memory (at least 1; see the
+    /// module docs).
+    pub fn open_bounded(
+        path: &Path,
+        horizon: Duration,
+        max_memory_keys: usize,
+    ) -> Result<DedupeIndex, DedupeError> {
         if horizon.is_zero() || horizon > MAX_HORIZON {
             return Err(DedupeError::InvalidHorizon { horizon });
         }
         let horizon = i64::try_from(horizon.as_micros()).unwrap_or(i64::MAX);
-        let db = Database::create(path).map_err(|e| DedupeError::db(path, "open", e))?;
+        let db = Database::builder()
+            .set_cache_size(DB_CACHE_BYTES)
+            .create(path)
+            .map_err(|e| DedupeError::db(path, "open", e))?;
         let wtx = db
             .begin_write()
             .map_err(|e| DedupeError::db(path, "begin write", e))?;
@@ -141,6 +178,10 @@ impl DedupeIndex {
             last_sweep: i64::MIN,
             applied: 0,
             expired_total: 0,
+            max_memory_keys: max_memory_keys.max(1),
+            cold: KeyFilter::with_capacity(0),
+            cold_table: None,
+            read_error: None,
         };
         index.load()?;
         Ok(index)
@@ -172,7 +213,11 @@ impl DedupeIndex {
         let len = table
             .len()
             .map_err(|e| DedupeError::db(path, "count keys", e))?;
-        self.keys.reserve(usize::try_from(len).unwrap_or(0));
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        self.keys.reserve(len.min(self.max_memory_keys));
+        if len > self.max_memory_keys {
+            self.cold = KeyFilter::with_capacity(len.saturating_mul(2));
+        }
         for item in table
             .iter()
             .map_err(|e| DedupeError::db(path, "iterate keys", e))?
@@ -186,8 +231,10 @@ impl DedupeIndex {
             if state.last_seen < cutoff {
                 self.stale.push(key);
                 self.expired_total += 1;
-            } else {
+            } else if self.keys.len() < self.max_memory_keys {
                 self.keys.insert(key, state);
+            } else {
+                self.cold.insert(key);
             }
         }
         Ok(())
@@ -205,6 +252,17 @@ impl DedupeIndex {
         self.clock = self.clock.max(now);
         let cutoff = self.cutoff();
         let k = xxhash_rust::xxh3::xxh3_128_with_seed(key, self.seed);
+        if self.cold.may_contain(k) && !self.keys.contains_key(&k) {
+            match self.read_disk(k) {
+                Ok(Some(state)) => {
+                    self.keys.insert(k, state);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.read_error.get_or_insert(e);
+                }
+            }
+        }
         let (state, verdict) = match self.keys.entry(k) {
             Entry::Vacant(slot) => (slot.insert(KeyState::new(content_hash, now)), Verdict::New),
             Entry::Occupied(slot) => {
@@ -235,11 +293,27 @@ impl DedupeIndex {
         verdict
     }
 
+    /// A failed disk read since the last call (the verdict given was `New`, which may be wrong): the
+    /// caller must not make that verdict durable. Checkpoints return it too.
+    pub fn take_error(&mut self) -> Option<DedupeError> {
+        self.read_error.take()
+    }
+
+    /// Whether more keys are in memory than the bound: checkpoint soon (it evicts).
+    pub fn over_memory(&self) -> bool {
+        self.keys.len() > self.max_memory_keys
+    }
+
     /// Durably stores every change since the last checkpoint, together with
     /// `applied_log_offset`: the offset of the first log entry *not* yet applied to the index
     /// (like a consumer's next offset). Also removes expired keys from memory and disk when a
     /// sweep is due (see the module docs). On error nothing is lost from memory; call again.
     pub fn checkpoint(&mut self, applied_log_offset: u64) -> Result<(), DedupeError> {
+        if let Some(e) = self.read_error.take() {
+            return Err(e);
+        }
+        // A live read transaction would keep the pages this commit replaces.
+        self.cold_table = None;
         let path = &self.path;
         let cutoff = self.cutoff();
         let sweep_due = self.clock.saturating_sub(self.last_sweep) >= (self.horizon / 32).max(1);
@@ -257,12 +331,21 @@ impl DedupeIndex {
             .db
             .begin_write()
             .map_err(|e| DedupeError::db(path, "begin write", e))?;
+        let (filter, disk_expired);
         {
             let mut table = wtx
                 .open_table(KEYS)
                 .map_err(|e| DedupeError::db(path, "open keys table", e))?;
+            self.stale.sort_unstable();
+            let rebuild = self.cold.inserted() > 0 && (sweep_due || self.cold.is_over_capacity());
+            (filter, disk_expired) = if rebuild {
+                let (f, e) = self.scan_cold(&table, cutoff, sweep_due)?;
+                (Some(f), e)
+            } else {
+                (None, Vec::new())
+            };
             // Stale keys first: one may have been inserted again since and be dirty now.
-            for k in self.stale.iter().chain(&expired) {
+            for k in self.stale.iter().chain(&expired).chain(&disk_expired) {
                 table
                     .remove(*k)
                     .map_err(|e| DedupeError::db(path, "remove key", e))?;
@@ -289,7 +372,8 @@ impl DedupeIndex {
             let mut meta = wtx
                 .open_table(META)
                 .map_err(|e| DedupeError::db(path, "open meta table", e))?;
-            let expired_total = self.expired_total + expired.len() as u64;
+            let expired_total =
+                self.expired_total + expired.len() as u64 + disk_expired.len() as u64;
             for (name, value) in [
                 (META_APPLIED, applied_log_offset),
                 (META_CLOCK, self.clock.cast_unsigned()),
@@ -301,6 +385,10 @@ impl DedupeIndex {
         }
         wtx.commit()
             .map_err(|e| DedupeError::db(path, "commit", e))?;
+        if let Some(filter) = filter {
+            self.cold = filter;
+        }
+        self.expired_total += disk_expired.len() as u64;
         for k in self.dirty.drain(..) {
             if let Some(state) = self.keys.get_mut(&k) {
                 state.dirty = false;
@@ -316,6 +404,9 @@ impl DedupeIndex {
             self.last_sweep = self.clock;
         }
         self.applied = applied_log_offset;
+        if self.over_memory() {
+            self.evict();
+        }
         Ok(())
     }
 
@@ -328,6 +419,23 @@ impl DedupeIndex {
     /// Keys held in memory (including expired ones not yet swept).
     pub fn len(&self) -> usize {
         self.keys.len()
+    }
+
+    /// Estimated heap bytes of the in-memory part: the key map's slots (with spare capacity and control
+    /// bytes), extra remembered hashes and the dirty list. Walks every key: for reports, not hot paths.
+    pub fn memory_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<(u128, KeyState)>() + 1;
+        let extra: usize = self.keys.values().map(KeyState::heap_bytes).sum();
+        self.keys.capacity() * slot
+            + extra
+            + self.cold.heap_bytes()
+            + (self.dirty.capacity() + self.stale.capacity()) * std::mem::size_of::<u128>()
+    }
+
+    /// Keys evicted to disk and remembered by the filter only (an upper estimate: a key evicted twice
+    /// counts twice until the filter is rebuilt).
+    pub fn disk_only_keys(&self) -> usize {
+        self.cold.inserted()
     }
 
     /// Whether no key is held.

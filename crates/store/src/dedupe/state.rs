@@ -37,6 +37,11 @@ impl KeyState {
         self.oldest == hash || self.newer.contains(&hash)
     }
 
+    /// Heap bytes held besides the map slot (the newer hashes).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.newer.capacity() * std::mem::size_of::<u128>()
+    }
+
     /// Remembers a new hash as the next revision, dropping the oldest beyond the cap.
     pub(crate) fn push_revision(&mut self, hash: u128) -> u32 {
         if self.newer.len() + 1 >= MAX_HASHES_PER_KEY {

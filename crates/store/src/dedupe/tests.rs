@@ -159,6 +159,46 @@ fn op() -> impl Strategy<Value = Op> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
+    /// The same with at most 3 of the 12 keys in memory: evicted keys are read back from disk (or
+    /// known absent through the filter), and the verdicts still match the model.
+    #[test]
+    fn bounded_memory_matches_model(ops in prop::collection::vec(op(), 1..250)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.redb");
+        let open3 = |p: &Path| DedupeIndex::open_bounded(p, H, 3).unwrap();
+        let mut idx = open3(&path);
+        let mut model = Model { horizon: H.as_micros() as i64, clock: i64::MIN / 2, keys: HashMap::new() };
+        let mut log: Vec<(u8, u128, i64)> = Vec::new();
+        let mut verdicts = Vec::new();
+        let mut now = 1_000_000i64;
+        for op in ops {
+            match op {
+                Op::Check { key, hash, dt } => {
+                    now += dt;
+                    let hash = u128::from(hash) << 64 | 5;
+                    let got = idx.check_and_insert(&[key, 0xAB], hash, now);
+                    prop_assert_eq!(got, model.check(&[key, 0xAB], hash, now));
+                    prop_assert!(idx.take_error().is_none());
+                    log.push((key, hash, now));
+                    verdicts.push(got);
+                }
+                Op::Checkpoint => {
+                    idx.checkpoint(log.len() as u64).unwrap();
+                    prop_assert!(idx.len() <= 3, "{} keys in memory", idx.len());
+                }
+                Op::Crash => {
+                    drop(idx);
+                    idx = open3(&path);
+                    prop_assert!(idx.len() <= 3);
+                    let from = idx.applied_offset() as usize;
+                    for (i, &(key, hash, at)) in log.iter().enumerate().skip(from) {
+                        prop_assert_eq!(idx.check_and_insert(&[key, 0xAB], hash, at), verdicts[i]);
+                    }
+                }
+            }
+        }
+    }
+
     /// Checkpoints and crashes (drop without checkpoint, reopen, replay the log after
     /// `applied_offset`) never change a verdict.
     #[test]
@@ -193,4 +233,82 @@ proptest! {
             }
         }
     }
+}
+
+/// A workload 50 times the memory bound: memory stays within it (checkpointing whenever the index asks),
+/// every key is still recognized from disk, new keys are new, and most of them never touched the disk.
+#[test]
+fn memory_stays_bounded_under_a_larger_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.redb");
+    let max = 1_000;
+    let mut idx = DedupeIndex::open_bounded(&path, DEFAULT_HORIZON, max).unwrap();
+    let key = |i: u32| format!("key-{i}").into_bytes();
+    let mut applied = 0;
+    for i in 0..50_000u32 {
+        assert_eq!(
+            idx.check_and_insert(&key(i), u128::from(i), 1),
+            Verdict::New
+        );
+        applied += 1;
+        if idx.over_memory() {
+            idx.checkpoint(applied).unwrap();
+        }
+        assert!(idx.len() <= max + 1, "{} keys in memory", idx.len());
+    }
+    idx.checkpoint(applied).unwrap();
+    let bound = idx.memory_bytes();
+    assert!(idx.disk_only_keys() >= 49_000, "{}", idx.disk_only_keys());
+    // Old keys come back from disk: same hash is a duplicate, a new hash a revision.
+    for i in (0..50_000u32).step_by(97) {
+        assert_eq!(
+            idx.check_and_insert(&key(i), u128::from(i), 2),
+            Verdict::Duplicate
+        );
+    }
+    assert_eq!(idx.check_and_insert(&key(3), 7, 2), Verdict::Revision(1));
+    assert_eq!(idx.check_and_insert(b"never seen", 1, 2), Verdict::New);
+    assert!(idx.take_error().is_none());
+    idx.checkpoint(applied).unwrap();
+    assert!(idx.len() <= max);
+    assert!(
+        idx.memory_bytes() <= bound,
+        "{} > {bound}",
+        idx.memory_bytes()
+    );
+    // Reopening loads at most the bound and still knows every key.
+    drop(idx);
+    let mut idx = DedupeIndex::open_bounded(&path, DEFAULT_HORIZON, max).unwrap();
+    assert!(idx.len() <= max);
+    assert_eq!(idx.check_and_insert(&key(3), 7, 3), Verdict::Duplicate);
+    assert_eq!(
+        idx.check_and_insert(&key(49_999), 49_999, 3),
+        Verdict::Duplicate
+    );
+    assert_eq!(idx.check_and_insert(&key(50_000), 1, 3), Verdict::New);
+}
+
+/// Evicted keys expire like the others: a sweep removes them from disk and the filter forgets them.
+#[test]
+fn evicted_keys_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.redb");
+    let mut idx = DedupeIndex::open_bounded(&path, H, 10).unwrap();
+    for i in 0..100u32 {
+        idx.check_and_insert(&i.to_le_bytes(), 1, 0);
+    }
+    idx.checkpoint(100).unwrap();
+    assert!(idx.len() <= 10 && idx.disk_only_keys() >= 90);
+    // Past the horizon: the sweep at this checkpoint removes all 100 from disk.
+    assert_eq!(idx.check_and_insert(b"late", 1, 2_000), Verdict::New);
+    idx.checkpoint(101).unwrap();
+    assert_eq!(idx.expired_total(), 100);
+    assert_eq!(idx.disk_only_keys(), 0);
+    assert_eq!(
+        idx.check_and_insert(&5u32.to_le_bytes(), 1, 2_000),
+        Verdict::New
+    );
+    drop(idx);
+    let idx = DedupeIndex::open_bounded(&path, H, 10).unwrap();
+    assert_eq!(idx.len(), 1, "only the late key is on disk");
 }

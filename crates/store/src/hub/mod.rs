@@ -12,7 +12,7 @@ mod stats;
 pub use stats::{CategoryStats, IngestStats};
 
 use crate::dedupe::{DedupeError, DedupeIndex, Verdict};
-use crate::log::{Log, LogConfig, LogError};
+use crate::log::{Frames, Log, LogConfig, LogError};
 use crate::quarantine::{Quarantine, QuarantineError};
 use model::{Record, Rejected, codec};
 use std::path::{Path, PathBuf};
@@ -53,6 +53,13 @@ pub enum HubError {
     },
 }
 
+/// [`Hub::ingest`] queues encoded records to the log in chunks of about this many bytes (a record is
+/// ~6 KiB encoded), so a batch's encoded copy never exists whole: at most the chunks the writer has not
+/// written yet.
+const APPEND_CHUNK_BYTES: usize = 4 << 20;
+/// Room past [`APPEND_CHUNK_BYTES`] for the record that crosses it, so a chunk's buffer rarely grows.
+const APPEND_CHUNK_SLACK: usize = 256 << 10;
+
 /// Settings of the hub.
 #[derive(Debug, Clone)]
 pub struct HubConfig {
@@ -64,6 +71,9 @@ pub struct HubConfig {
     pub checkpoint_records: u64,
     /// ... or this much time (default 10 s), whichever comes first.
     pub checkpoint_interval: Duration,
+    /// Dedupe keys kept in memory; more live on disk behind a filter (default
+    /// [`crate::dedupe::DEFAULT_MAX_MEMORY_KEYS`]; see [`crate::dedupe`]).
+    pub dedupe_max_memory_keys: usize,
 }
 
 impl Default for HubConfig {
@@ -73,6 +83,7 @@ impl Default for HubConfig {
             dedupe_horizon: crate::dedupe::DEFAULT_HORIZON,
             checkpoint_records: 200_000,
             checkpoint_interval: Duration::from_secs(10),
+            dedupe_max_memory_keys: crate::dedupe::DEFAULT_MAX_MEMORY_KEYS,
         }
     }
 }
@@ -108,7 +119,11 @@ impl Hub {
     /// Opens (or creates) the hub in `dir`: `log/`, `dedupe.redb`, `quarantine/`, `stats.json`.
     pub fn open(dir: &Path, config: HubConfig) -> Result<Hub, HubError> {
         let log = Arc::new(Log::open(&dir.join("log"), config.log.clone())?);
-        let dedupe = DedupeIndex::open(&dir.join("dedupe.redb"), config.dedupe_horizon)?;
+        let dedupe = DedupeIndex::open_bounded(
+            &dir.join("dedupe.redb"),
+            config.dedupe_horizon,
+            config.dedupe_max_memory_keys,
+        )?;
         let quarantine = Quarantine::open(&dir.join("quarantine"))?;
         let stats = IngestStats::load(&dir.join("stats.json"));
         let mut hub = Hub {
@@ -136,10 +151,10 @@ impl Hub {
         let count_stats = self.stats.applied_offset < end;
         let mut reader = self.log.reader(from.max(self.log.start_offset()));
         loop {
-            let batch = reader.read_batch(8192, 64 << 20)?;
-            if batch.is_empty() {
+            let batch = reader.read_batch(8192, 16 << 20)?;
+            let Some(next) = batch.last().map(|(o, _)| o + 1) else {
                 break;
-            }
+            };
             for (offset, bytes) in batch {
                 let (category, key, hash, ingest_time) =
                     codec::decode_key(&bytes).map_err(|e| HubError::Entry {
@@ -151,6 +166,10 @@ impl Hub {
                 if count_stats && offset >= self.stats.applied_offset {
                     self.stats.count_replayed(category);
                 }
+            }
+            if self.dedupe.over_memory() {
+                // A long replay stays within the index's memory bound: checkpoint (and evict) here.
+                self.checkpoint_at(next)?;
             }
         }
         self.checkpoint()
@@ -166,18 +185,18 @@ impl Hub {
             return Err(HubError::Failed);
         }
         let mut outcome = IngestOutcome::default();
-        let mut keep = Vec::with_capacity(records.len());
-        for (i, r) in records.iter_mut().enumerate() {
+        let mut keep = vec![false; records.len()];
+        for (r, keep) in records.iter_mut().zip(keep.iter_mut()) {
             match self.dedupe.check_and_insert(
                 &dedupe_key(r.category, &r.key),
                 r.content_hash,
                 r.ingest_time,
             ) {
-                Verdict::New => keep.push(i),
+                Verdict::New => *keep = true,
                 Verdict::Revision(n) => {
                     r.revision = n;
                     outcome.revisions += 1;
-                    keep.push(i);
+                    *keep = true;
                 }
                 Verdict::Duplicate => {
                     outcome.duplicates += 1;
@@ -185,24 +204,15 @@ impl Hub {
                 }
             }
         }
-        if !keep.is_empty() {
-            let mut buf = Vec::new();
-            let mut bounds = Vec::with_capacity(keep.len());
-            for &i in &keep {
-                let start = buf.len();
-                codec::encode(&records[i], &mut buf);
-                bounds.push(start..buf.len());
-            }
-            let entries: Vec<&[u8]> = bounds.iter().map(|b| &buf[b.clone()]).collect();
-            if let Err(e) = self.log.append(&entries) {
-                // The index now remembers records that are not durable: stop here, see the module docs.
-                self.failed = true;
-                return Err(e.into());
-            }
-            for &i in &keep {
-                self.stats.count_appended(&records[i]);
-            }
-            outcome.appended = keep.len() as u64;
+        if let Some(e) = self.dedupe.take_error() {
+            // A verdict may be wrong (an evicted key could not be read): nothing of this batch is kept.
+            self.failed = true;
+            return Err(e.into());
+        }
+        if let Err(e) = self.append(records, &keep, &mut outcome) {
+            // The index now remembers records that are not durable: stop here, see the module docs.
+            self.failed = true;
+            return Err(e.into());
         }
         outcome.quarantined = rejected.len() as u64;
         if !rejected.is_empty() {
@@ -213,10 +223,45 @@ impl Hub {
         self.since_checkpoint += outcome.appended + outcome.duplicates + outcome.quarantined;
         if self.since_checkpoint >= self.config.checkpoint_records
             || self.last_checkpoint.elapsed() >= self.config.checkpoint_interval
+            || self.dedupe.over_memory()
         {
             self.checkpoint()?;
         }
         Ok(outcome)
+    }
+
+    /// Encodes the kept records straight into frames, [`APPEND_CHUNK_BYTES`] at a time, and queues each
+    /// chunk as soon as it is full, so the writer writes one chunk while the next is encoded and a batch
+    /// never sits in memory twice (records and encoded copy); each record is dropped once encoded.
+    /// Returns once everything queued is durable.
+    fn append(
+        &mut self,
+        records: Vec<Record>,
+        keep: &[bool],
+        outcome: &mut IngestOutcome,
+    ) -> Result<(), LogError> {
+        let mut end = None;
+        let mut frames = Frames::with_capacity(APPEND_CHUNK_BYTES + APPEND_CHUNK_SLACK);
+        for (r, _) in records.into_iter().zip(keep).filter(|(_, k)| **k) {
+            frames.push_with(|out| codec::encode(&r, out))?;
+            self.stats.count_appended(&r);
+            outcome.appended += 1;
+            drop(r);
+            if frames.bytes() >= APPEND_CHUNK_BYTES {
+                let full = std::mem::replace(
+                    &mut frames,
+                    Frames::with_capacity(APPEND_CHUNK_BYTES + APPEND_CHUNK_SLACK),
+                );
+                end = Some(self.log.enqueue(full)?.end);
+            }
+        }
+        if !frames.is_empty() {
+            end = Some(self.log.enqueue(frames)?.end);
+        }
+        match end {
+            Some(end) => self.log.wait_durable(end),
+            None => Ok(()),
+        }
     }
 
     /// Makes the dedupe index and the statistics durable up to the log's end.
@@ -224,7 +269,11 @@ impl Hub {
         if self.failed {
             return Err(HubError::Failed);
         }
-        let end = self.log.end_offset();
+        self.checkpoint_at(self.log.end_offset())
+    }
+
+    /// Checkpoints the dedupe index and the statistics as covering the log below `end`.
+    fn checkpoint_at(&mut self, end: u64) -> Result<(), HubError> {
         self.dedupe.checkpoint(end)?;
         self.stats.applied_offset = end;
         let path = self.dir.join("stats.json");
@@ -249,6 +298,11 @@ impl Hub {
     /// Ingest statistics per category.
     pub fn stats(&self) -> &IngestStats {
         &self.stats
+    }
+
+    /// Estimated heap bytes of the dedupe index's in-memory part (see [`DedupeIndex::memory_bytes`]).
+    pub fn dedupe_memory_bytes(&self) -> usize {
+        self.dedupe.memory_bytes()
     }
 
     /// Keys currently remembered by the dedupe index.

@@ -176,3 +176,57 @@ fn after_a_failed_append_nothing_is_remembered_as_seen() {
         .unwrap();
     assert_eq!((out.appended, out.duplicates), (1, 1));
 }
+
+/// A batch larger than one append chunk goes to the log in several chunks: every kept record lands
+/// once, in order, and the outcome counts them.
+#[test]
+fn a_batch_larger_than_a_chunk_is_appended_whole_and_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hub = Hub::open(dir.path(), config()).unwrap();
+    let big = "x".repeat(8 << 10);
+    let batch: Vec<Record> = (0..1500u32)
+        .map(|i| {
+            let mut r = record(&format!("k{}", i % 1000), u128::from(i % 1000));
+            r.raw = format!("{{\"i\":{i},\"pad\":\"{big}\"}}");
+            r
+        })
+        .collect();
+    assert!(batch.len() * big.len() > 2 * APPEND_CHUNK_BYTES);
+    let out = hub.ingest(batch, vec![]).unwrap();
+    assert_eq!((out.appended, out.duplicates), (1000, 500));
+    let all = read_all(&hub);
+    assert_eq!(all.len(), 1000);
+    for (i, r) in all.iter().enumerate() {
+        assert_eq!(r.key, format!("k{i}"));
+        assert!(r.raw.contains(&format!("\"i\":{i},")));
+    }
+    assert!(hub.log().fsyncs() >= 1);
+}
+
+/// With a small memory bound the index evicts at checkpoints the hub runs on its own, and duplicates
+/// of evicted keys are still dropped.
+#[test]
+fn dedupe_memory_bound_holds_through_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = HubConfig {
+        dedupe_max_memory_keys: 100,
+        ..config()
+    };
+    let mut hub = Hub::open(dir.path(), cfg.clone()).unwrap();
+    for b in 0..20u32 {
+        let batch = (0..50)
+            .map(|i| record(&format!("k{}", b * 50 + i), 1))
+            .collect();
+        assert_eq!(hub.ingest(batch, vec![]).unwrap().appended, 50);
+        assert!(hub.dedupe_keys() <= 150, "{}", hub.dedupe_keys());
+    }
+    let again = (0..1000)
+        .step_by(7)
+        .map(|i| record(&format!("k{i}"), 1))
+        .collect::<Vec<_>>();
+    let n = again.len() as u64;
+    assert_eq!(hub.ingest(again, vec![]).unwrap().duplicates, n);
+    drop(hub);
+    let hub = Hub::open(dir.path(), cfg).unwrap();
+    assert!(hub.dedupe_keys() <= 100);
+}

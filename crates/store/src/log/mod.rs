@@ -22,6 +22,7 @@
 //! Memory: 16 bytes of sparse index per 64 KiB of retained log, plus a 64 KiB buffer per reader.
 mod config;
 mod error;
+mod frames;
 mod offsets;
 mod reader;
 mod recovery;
@@ -40,6 +41,7 @@ use std::thread::JoinHandle;
 
 pub use config::{LogConfig, MAX_COMMIT_DELAY, MIN_SEGMENT_BYTES};
 pub use error::{ErrorKind, LogError};
+pub use frames::Frames;
 pub use offsets::validate_consumer_name;
 pub use reader::LogReader;
 pub use recovery::RecoveryReport;
@@ -140,6 +142,20 @@ impl Log {
     /// is unknown, and every later append fails too until the log is reopened.
     pub fn append(&self, entries: &[&[u8]]) -> Result<Range<u64>, LogError> {
         self.shared.append(entries)
+    }
+
+    /// Queues `frames` (built with [`Frames::push_with`]) as one contiguous range without waiting for
+    /// the disk, so the caller can build the next batch while the writer writes this one. The entries are
+    /// durable, and visible to readers, only once [`wait_durable`](Self::wait_durable) returned `Ok` for
+    /// the range's end. Errors as [`append`](Self::append).
+    pub fn enqueue(&self, frames: Frames) -> Result<Range<u64>, LogError> {
+        self.shared.enqueue(frames)
+    }
+
+    /// Blocks until every entry below `end` is durable; [`LogError::WriterFailed`] if a commit failed
+    /// (whether the entries reached the disk is unknown, as for [`append`](Self::append)).
+    pub fn wait_durable(&self, end: u64) -> Result<(), LogError> {
+        self.shared.wait_durable(end)
     }
 
     /// A reader starting at `from`; if `from` was removed by retention the first read returns

@@ -44,29 +44,8 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Encodes `entries` as frames with the checksum fields left zero; [`seal_frames`] fills them
-/// in once the offsets are known. Returns the payload checksums.
-pub(crate) fn encode_frames(entries: &[&[u8]], buf: &mut Vec<u8>) -> Result<Vec<u32>, LogError> {
-    let total: usize = entries.iter().map(|e| e.len() + FRAME_HEADER).sum();
-    buf.reserve(total);
-    let mut crcs = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let len = u32::try_from(entry.len())
-            .ok()
-            .filter(|_| entry.len() <= MAX_ENTRY_BYTES)
-            .ok_or(LogError::EntryTooLarge {
-                len: entry.len(),
-                max: MAX_ENTRY_BYTES,
-            })?;
-        buf.extend_from_slice(&len.to_le_bytes());
-        buf.extend_from_slice(&[0; 4]);
-        buf.extend_from_slice(entry);
-        crcs.push(crc32c::crc32c(entry));
-    }
-    Ok(crcs)
-}
-
-/// Fills in the checksum fields of frames made by [`encode_frames`], the first at `first`.
+/// Fills in the checksum fields of frames built by [`super::Frames`] (payload checksums `payload_crcs`),
+/// the first at offset `first`.
 pub(crate) fn seal_frames(buf: &mut [u8], payload_crcs: &[u32], first: u64) {
     let mut pos = 0;
     for (offset, crc) in (first..).zip(payload_crcs) {
@@ -276,9 +255,12 @@ mod tests {
     #[test]
     fn frames_roundtrip_and_bind_offset() {
         let entries: [&[u8]; 3] = [b"a", b"", b"hello"];
-        let mut buf = Vec::new();
-        let crcs = encode_frames(&entries, &mut buf).unwrap();
-        seal_frames(&mut buf, &crcs, 7);
+        let mut frames = super::super::Frames::default();
+        for e in entries {
+            frames.push(e).unwrap();
+        }
+        let mut buf = frames.buf;
+        seal_frames(&mut buf, &frames.crcs, 7);
         assert_eq!(buf.len(), 3 * FRAME_HEADER + 6);
         let mut r = &buf[..];
         let mut payload = Vec::new();

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
+use super::frames::Frames;
 use super::segment::{self, FRAME_HEADER, SparseIndex};
 use super::{LogConfig, LogError};
 
@@ -129,17 +130,38 @@ impl Shared {
 
     /// Queues `entries` and blocks until they are durable; see the module docs.
     pub(crate) fn append(&self, entries: &[&[u8]]) -> Result<Range<u64>, LogError> {
-        let mut frames = Vec::new();
-        let crcs = segment::encode_frames(entries, &mut frames)?;
+        let mut frames = Frames::default();
+        let total: usize = entries
+            .iter()
+            .map(|e| e.len() + segment::FRAME_HEADER)
+            .sum();
+        frames.buf.reserve_exact(total);
+        frames.crcs.reserve_exact(entries.len());
+        for entry in entries {
+            frames.push(entry)?;
+        }
+        let range = self.enqueue(frames)?;
+        if !range.is_empty() {
+            self.wait_durable(range.end)?;
+        }
+        Ok(range)
+    }
+
+    /// Assigns offsets to `frames` and queues them for the writer without waiting.
+    pub(crate) fn enqueue(&self, frames: Frames) -> Result<Range<u64>, LogError> {
+        let Frames {
+            buf: mut frames,
+            crcs,
+        } = frames;
         let mut st = lock(&self.state);
         if let Some(err) = Self::failure(&st) {
             return Err(err);
         }
         let first = st.next_offset;
-        if entries.is_empty() {
+        if crcs.is_empty() {
             return Ok(first..first);
         }
-        let end = first + entries.len() as u64;
+        let end = first + crcs.len() as u64;
         segment::seal_frames(&mut frames, &crcs, first);
         st.next_offset = end;
         st.queued_bytes += frames.len();
@@ -150,13 +172,19 @@ impl Shared {
             enqueued: Instant::now(),
         });
         self.work.notify_one();
+        Ok(first..end)
+    }
+
+    /// Blocks until every entry below `end` is durable (or the writer failed or stopped).
+    pub(crate) fn wait_durable(&self, end: u64) -> Result<(), LogError> {
+        let mut st = lock(&self.state);
         while st.durable_end < end {
             if let Some(err) = Self::failure(&st) {
                 return Err(err);
             }
             st = self.done.wait(st).unwrap_or_else(PoisonError::into_inner);
         }
-        Ok(first..end)
+        Ok(())
     }
 
     /// Asks the writer to finish the queue and exit.
