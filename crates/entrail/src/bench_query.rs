@@ -1,15 +1,16 @@
 //! `entrail bench query`: ten analyst queries over generated sign-ins in the archive, median latency next to
-//! DuckDB over the same Parquet files in the same run.
+//! DuckDB over the same Parquet files in the same run, DuckDB's runs alternating with entrail's.
 
 use crate::bench::{peak_rss_mib, reset_peak_rss};
 use crate::output;
 use anyhow::{Context, bail};
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
 use store::archive::Archive;
 use store::query::bench::{
-    ANALYST_QUERIES, LoadOptions, load_parallel, pipeline_like_config, time_query,
+    ANALYST_QUERIES, DuckDb, LoadOptions, LoadReport, decode_generated, load_parallel,
+    pipeline_like_config, sign_in_time_range, time_interleaved, time_range_queries,
 };
 use store::query::{QueryEngine, QueryOptions};
 
@@ -30,41 +31,47 @@ pub(crate) fn run(records: u64, dir: &Path, runs: usize) -> anyhow::Result<ExitC
             dir.display()
         ));
         let t = Instant::now();
-        let written = generate(&archive, records)?;
-        if written < records {
-            bail!("the generator produced only {written} sign-ins");
+        let report = generate(&archive, records)?;
+        if report.records < records {
+            bail!("the generator produced only {} sign-ins", report.records);
         }
         std::fs::write(&marker, records.to_string())?;
-        output::line(&format!("archived in {:.1} s", t.elapsed().as_secs_f64()));
+        output::line(&format!(
+            "archived in {:.1} s ({} compactions; peak {} files, {:.0} MiB of Parquet)",
+            t.elapsed().as_secs_f64(),
+            report.compactions,
+            report.peak_files,
+            report.peak_bytes as f64 / 1048576.0
+        ));
     }
     reset_peak_rss();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let engine = QueryEngine::with_options(&archive, QueryOptions::default())?;
-    let mut ours = Vec::new();
-    for (name, sql) in ANALYST_QUERIES {
-        let timing = rt
-            .block_on(time_query(&engine, sql, runs))
-            .with_context(|| format!("query {name}"))?;
-        ours.push((timing.median_s, timing.rows));
-    }
+    // The ten, then the time-range queries (reported, not in the geometric mean).
+    let (first, last) = rt.block_on(sign_in_time_range(&engine))?;
+    let mut all: Vec<(&str, String)> = ANALYST_QUERIES
+        .iter()
+        .map(|(name, sql)| (*name, (*sql).to_owned()))
+        .collect();
+    all.extend(time_range_queries(first, last));
+    // DuckDB's runs alternate with entrail's, so that both see the same machine load.
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/duckdb_query.py");
-    let queries =
-        serde_json::to_string(&ANALYST_QUERIES.iter().map(|(_, q)| *q).collect::<Vec<_>>())?;
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(&archive)
-        .arg(runs.to_string())
-        .arg(&queries)
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "DuckDB baseline failed (pip install duckdb): {}",
-            String::from_utf8_lossy(&out.stderr)
+    let mut duck = DuckDb::start(&script, &archive)?;
+    let mut ours = Vec::new();
+    let mut theirs = Vec::new();
+    for (name, sql) in &all {
+        let (m, d) = rt
+            .block_on(time_interleaved(&engine, &mut duck, &[false], sql, runs))
+            .with_context(|| format!("query {name}"))?;
+        ours.push((m.median_s, m.rows));
+        theirs.push(
+            d.into_iter()
+                .next()
+                .map_or((f64::NAN, 0), |d| (d.median_s, d.rows)),
         );
     }
-    let duck: serde_json::Value = serde_json::from_slice(&out.stdout).context("DuckDB output")?;
     let mut t = output::table(&[
         "query",
         "rows",
@@ -73,18 +80,22 @@ pub(crate) fn run(records: u64, dir: &Path, runs: usize) -> anyhow::Result<ExitC
         "ratio",
     ]);
     let mut ratios = Vec::new();
-    for (i, (name, _)) in ANALYST_QUERIES.iter().enumerate() {
-        let d = duck["medians"][i].as_f64().unwrap_or(f64::NAN);
-        let drows = duck["rows"][i].as_u64().unwrap_or(0);
+    for (i, (name, _)) in all.iter().enumerate() {
+        let (d, drows) = theirs[i];
         let (m, rows) = ours[i];
-        ratios.push(m / d);
-        let rows_note = if drows as usize == rows {
+        let name = if i < ANALYST_QUERIES.len() {
+            ratios.push(m / d);
+            (*name).to_owned()
+        } else {
+            format!("({name})")
+        };
+        let rows_note = if drows == rows {
             rows.to_string()
         } else {
             format!("{rows} (duckdb {drows})")
         };
         t.add_row(vec![
-            (*name).into(),
+            name,
             rows_note,
             format!("{:.1}", m * 1e3),
             format!("{:.1}", d * 1e3),
@@ -94,52 +105,33 @@ pub(crate) fn run(records: u64, dir: &Path, runs: usize) -> anyhow::Result<ExitC
     output::line(&t.to_string());
     let geo = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
     output::line(&format!(
-        "{records} sign-ins; geometric mean ratio entrail/duckdb {geo:.2} (goal <= 1.2); duckdb {}; peak RSS {:.0} MiB",
-        duck["version"].as_str().unwrap_or("?"),
+        "{records} sign-ins; geometric mean ratio entrail/duckdb of the ten {geo:.2} (goal <= 1.2; time-range queries in parentheses are not counted); duckdb {}; peak RSS {:.0} MiB",
+        duck.version(),
         peak_rss_mib()
     ));
     Ok(ExitCode::SUCCESS)
 }
 
 /// Generates `records` sign-ins (interactive and non-interactive, no republications, so both
-/// engines read the same rows) into a fresh archive: the simulator's diagnostic-shape JSON, decoded
-/// by the real decoder on two worker threads and written through the real archive writer with the
-/// pipeline's settings. The JSON file and the durable log of `bench ingest` are skipped, which is
-/// what makes 10M records fit on a small machine. Returns the records written.
-fn generate(archive_dir: &Path, records: u64) -> anyhow::Result<u64> {
-    let mut cfg = sim::TenantConfig {
-        seed: 11,
-        users: 10_000,
-        days: 3650,
-        ..sim::TenantConfig::default()
-    };
-    cfg.duplicate_rate = 0.0;
-    cfg.republish_rate = 0.0;
-    let tenant = sim::Tenant::new(&cfg);
-    let events = sim::Generator::sign_ins_only(&tenant, &cfg).with_truth(false);
+/// engines read the same rows; `sim::signin_rows`) into a fresh archive: the simulator's
+/// diagnostic-shape JSON, decoded by the real decoder on two worker threads and written through
+/// the real archive writer with the pipeline's settings, compacting after every commit (1M rows)
+/// so that small files never pile up. The JSON file and the durable log of `bench ingest` are
+/// skipped, which is what makes 10M records fit on a small machine. Returns the load report.
+fn generate(archive_dir: &Path, records: u64) -> anyhow::Result<LoadReport> {
+    let rows = sim::signin_rows::SigninRows::new(false);
     let ingest_time = chrono::Utc::now().timestamp_micros();
-    let quirks = cfg.quirks;
-    let tenant = &tenant;
-    let decode = move |event: sim::SimEvent| {
-        let Some(value) = sim::render_owned(event, sim::Shape::Diagnostic, quirks, tenant) else {
-            return Vec::new();
-        };
-        let cx = model::normalize::DecodeContext {
-            source: "bench".into(),
-            location: "generated".into(),
-            ingest_time,
-            category: None,
-            shape: None,
-        };
-        model::normalize::decode_record(&value.to_string(), &cx).unwrap_or_default()
+    let decode = |event: sim::SimEvent| {
+        rows.render(event)
+            .map(|json| decode_generated(&json, ingest_time))
+            .unwrap_or_default()
     };
     let mut archive = Archive::open(archive_dir, pipeline_like_config())?;
-    let options = LoadOptions {
-        threads: 2,
-        max_records: records,
-        dedupe: false,
-    };
-    let report = load_parallel(&mut archive, events, &options, decode)?;
-    archive.compact()?;
-    Ok(report.records)
+    let options = LoadOptions::new(2, records);
+    Ok(load_parallel(
+        &mut archive,
+        rows.events(),
+        &options,
+        decode,
+    )?)
 }

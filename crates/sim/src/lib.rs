@@ -37,6 +37,7 @@ mod rhythm;
 pub mod s3_server;
 pub mod server;
 pub mod shape;
+pub mod signin_rows;
 pub mod sntp;
 pub mod tenant;
 pub mod truth;

@@ -1,7 +1,8 @@
 //! The query benchmark without the `entrail` binary (no sinks, detect or pipeline to compile):
 //! generates sign-ins with the simulator, decodes them with the real decoder on worker threads
 //! and writes them through the real archive writer, then times the ten analyst queries in
-//! DataFusion and in DuckDB (`scripts/bench/duckdb_query.py`) over the same Parquet files.
+//! DataFusion and in DuckDB (`scripts/bench/duckdb_query.py --serve`, its runs alternating with
+//! ours) over the same Parquet files.
 //!
 //! ```sh
 //! CARGO_TARGET_DIR=/var/tmp/entrail-rel cargo run --release -p store --example query_bench -- \
@@ -10,19 +11,23 @@
 //! Options: `--records N` (default 1,000,000), `--runs R` (5), `--dir D`, `--threads T` (decode
 //! workers, default 2), `--republish` (3% republications kept as revisions, so the latest-revision
 //! view has work to do; DuckDB then runs each query on the raw files and on a view with the same
-//! dedupe), `--explain` (print `EXPLAIN ANALYZE` of each query), `--only 1,4` (query numbers),
-//! `--no-duckdb`, `--target-partitions N`, `--no-string-views` (read text as plain `Utf8`, as
-//! before 2026-11-22), `--delete` (remove the data afterwards). The archive is
+//! dedupe), `--explain` (print `EXPLAIN ANALYZE` of each query), `--only 1,4` (query numbers;
+//! 11 and 12 are the time-range queries, reported beside the ten but not in the geometric
+//! mean), `--no-duckdb`, `--target-partitions N`, `--no-string-views` (read text as plain `Utf8`, as
+//! before 2026-11-22), `--compact-at-end` (load without compacting after every commit, as before
+//! 2026-11-22: small files pile up), `--delete` (remove the data afterwards). The archive is
 //! kept in `--dir` and reused while `--records` and `--republish` match. `DATAFUSION_*`
 //! environment variables tune the engine as they do for `entrail query`.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use store::archive::Archive;
-use store::query::bench::{ANALYST_QUERIES, LoadOptions, load_parallel, pipeline_like_config};
+use store::query::bench::{
+    ANALYST_QUERIES, DuckDb, LoadOptions, decode_generated, load_parallel, pipeline_like_config,
+    sign_in_time_range, time_interleaved, time_query, time_range_queries,
+};
 use store::query::{QueryEngine, QueryOptions, format_table};
 
 struct Args {
@@ -37,6 +42,7 @@ struct Args {
     target_partitions: Option<usize>,
     string_views: bool,
     delete: bool,
+    compact_at_end: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -52,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
         target_partitions: None,
         string_views: true,
         delete: false,
+        compact_at_end: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -72,6 +79,7 @@ fn parse_args() -> Result<Args, String> {
             "--explain" => a.explain = true,
             "--no-duckdb" => a.duckdb = false,
             "--delete" => a.delete = true,
+            "--compact-at-end" => a.compact_at_end = true,
             "--no-string-views" => a.string_views = false,
             other => return Err(format!("unknown option {other}")),
         }
@@ -115,13 +123,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             info.name, info.files, info.rows, info.has_revisions
         );
     }
-    let selected: Vec<usize> = (0..ANALYST_QUERIES.len())
+    // The issue's ten, then the time-range queries (11, 12: reported, not in the geometric mean).
+    let (first, last) = rt.block_on(sign_in_time_range(&engine))?;
+    let mut all: Vec<(&str, String)> = ANALYST_QUERIES
+        .iter()
+        .map(|(name, sql)| (*name, (*sql).to_owned()))
+        .collect();
+    all.extend(time_range_queries(first, last));
+    let selected: Vec<usize> = (0..all.len())
         .filter(|i| args.only.is_empty() || args.only.contains(&(i + 1)))
         .collect();
+    // DuckDB's runs alternate with ours (plain views, and with --republish latest-revision
+    // views too), so that both engines see the same machine load.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/duckdb_query.py");
+    let mut duck = if args.duckdb {
+        Some(DuckDb::start(&script, &archive_dir)?)
+    } else {
+        None
+    };
+    let modes: &[bool] = if args.republish {
+        &[false, true]
+    } else {
+        &[false]
+    };
     let mut ours = Vec::new();
+    let mut theirs = Vec::new();
     for &i in &selected {
-        let (name, sql) = ANALYST_QUERIES[i];
-        let timing = rt.block_on(store::query::bench::time_query(&engine, sql, args.runs))?;
+        let (name, sql) = (all[i].0, all[i].1.as_str());
+        let timing = match duck.as_mut() {
+            Some(duck) => {
+                let (m, d) = rt.block_on(time_interleaved(&engine, duck, modes, sql, args.runs))?;
+                theirs.push(d);
+                m
+            }
+            None => rt.block_on(time_query(&engine, sql, args.runs))?,
+        };
         println!(
             "{:>2} {name:<28} rows {:>5}  median {:>8.1} ms  runs {:?}",
             i + 1,
@@ -139,9 +175,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         ours.push(timing);
     }
-    if args.duckdb {
-        let queries: Vec<&str> = selected.iter().map(|&i| ANALYST_QUERIES[i].1).collect();
-        let duck = duckdb(&archive_dir, args.runs, &queries, args.republish)?;
+    if let Some(duck) = &duck {
         let mut ratios = Vec::new();
         println!(
             "\n| query | rows | entrail ms | DuckDB ms | ratio |{}",
@@ -156,39 +190,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if args.republish { "---|---|" } else { "" }
         );
         for (n, &i) in selected.iter().enumerate() {
-            let d = duck["medians"][n].as_f64().unwrap_or(f64::NAN);
-            let drows = duck["rows"][n].as_u64().unwrap_or(0) as usize;
+            let (d, drows) = theirs[n]
+                .first()
+                .map_or((f64::NAN, 0), |t| (t.median_s, t.rows));
             let m = ours[n].median_s;
             let rows = if drows == ours[n].rows {
                 ours[n].rows.to_string()
             } else {
                 format!("{} (DuckDB {drows})", ours[n].rows)
             };
+            let counted = i < ANALYST_QUERIES.len();
+            let name = if counted {
+                all[i].0.to_owned()
+            } else {
+                format!("({})", all[i].0)
+            };
             let mut line = format!(
-                "| {} | {rows} | {:.1} | {:.1} | {:.2} |",
-                ANALYST_QUERIES[i].0,
+                "| {name} | {rows} | {:.1} | {:.1} | {:.2} |",
                 m * 1e3,
                 d * 1e3,
                 m / d
             );
             if args.republish {
-                let dd = duck["dedup_medians"][n].as_f64().unwrap_or(f64::NAN);
-                let ddrows = duck["dedup_rows"][n].as_u64().unwrap_or(0) as usize;
+                let (dd, ddrows) = theirs[n]
+                    .get(1)
+                    .map_or((f64::NAN, 0), |t| (t.median_s, t.rows));
                 let note = if ddrows == ours[n].rows {
                     String::new()
                 } else {
                     format!(" (rows {ddrows})")
                 };
                 line.push_str(&format!(" {:.1}{note} | {:.2} |", dd * 1e3, m / dd));
-                ratios.push(m / dd);
-            } else {
+                if counted {
+                    ratios.push(m / dd);
+                }
+            } else if counted {
                 ratios.push(m / d);
             }
             println!("{line}");
         }
         let geo = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
         println!(
-            "\n{} sign-ins{}; geometric mean ratio entrail/DuckDB{} {geo:.2} (goal <= 1.2); DuckDB {}",
+            "\n{} sign-ins{}; geometric mean ratio entrail/DuckDB{} of the ten {geo:.2} (goal <= 1.2; \
+             time-range queries in parentheses are not counted); DuckDB {}",
             args.records,
             if args.republish {
                 " with republications"
@@ -196,9 +240,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ""
             },
             if args.republish { " (deduped)" } else { "" },
-            duck["version"].as_str().unwrap_or("?"),
+            duck.version(),
         );
     }
+    // DuckDB reads the files until it ends.
+    drop(duck);
     if args.delete {
         std::fs::remove_dir_all(&args.dir)?;
     }
@@ -217,81 +263,42 @@ fn generate(args: &Args, archive_dir: &Path) -> Result<(), Box<dyn std::error::E
         archive_dir.display()
     );
     let t = Instant::now();
-    let mut cfg = sim::TenantConfig {
-        seed: 11,
-        users: 10_000,
-        days: 3650,
-        ..sim::TenantConfig::default()
-    };
-    cfg.duplicate_rate = 0.0;
-    if !args.republish {
-        cfg.republish_rate = 0.0;
-    }
-    let tenant = sim::Tenant::new(&cfg);
-    let events = sim::Generator::sign_ins_only(&tenant, &cfg).with_truth(false);
+    let rows = sim::signin_rows::SigninRows::new(args.republish);
     let ingest_time = chrono::Utc::now().timestamp_micros();
-    let quirks = cfg.quirks;
-    let tenant = &tenant;
-    let decode = move |event: sim::SimEvent| {
-        let Some(value) = sim::render_owned(event, sim::Shape::Diagnostic, quirks, tenant) else {
-            return Vec::new();
-        };
-        let cx = model::normalize::DecodeContext {
-            source: "bench".into(),
-            location: "generated".into(),
-            ingest_time,
-            category: None,
-            shape: None,
-        };
-        model::normalize::decode_record(&value.to_string(), &cx).unwrap_or_default()
+    let decode = |event: sim::SimEvent| {
+        rows.render(event)
+            .map(|json| decode_generated(&json, ingest_time))
+            .unwrap_or_default()
     };
     let mut archive = Archive::open(archive_dir, pipeline_like_config())?;
     let options = LoadOptions {
-        threads: args.threads,
-        max_records: args.records,
         dedupe: args.republish,
+        compact: !args.compact_at_end,
+        ..LoadOptions::new(args.threads, args.records)
     };
-    let report = load_parallel(&mut archive, events, &options, decode)?;
-    let before = archive.manifest().files.len();
-    archive.compact()?;
+    let report = load_parallel(&mut archive, rows.events(), &options, decode)?;
     println!(
-        "archived {} records ({} duplicates dropped) in {:.1} s; {} files, {} after compaction",
+        "archived {} records ({} duplicates dropped) in {:.1} s; {} files ({:.0} MiB) after {} \
+         compactions; peak {} files, {:.0} MiB of Parquet",
         report.records,
         report.duplicates,
         t.elapsed().as_secs_f64(),
-        before,
-        archive.manifest().files.len()
+        archive.manifest().files.len(),
+        archive
+            .manifest()
+            .files
+            .iter()
+            .map(|f| f.bytes)
+            .sum::<u64>() as f64
+            / 1048576.0,
+        report.compactions,
+        report.peak_files,
+        report.peak_bytes as f64 / 1048576.0,
     );
     if report.records < args.records {
         return Err(format!("the generator produced only {} sign-ins", report.records).into());
     }
     Ok(())
-}
-
-fn duckdb(
-    archive: &Path,
-    runs: usize,
-    queries: &[&str],
-    dedup: bool,
-) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/duckdb_query.py");
-    let mut cmd = Command::new("python3");
-    cmd.arg(&script)
-        .arg(archive)
-        .arg(runs.to_string())
-        .arg(serde_json::to_string(queries)?);
-    if dedup {
-        cmd.arg("--dedup");
-    }
-    let out = cmd.output()?;
-    if !out.status.success() {
-        return Err(format!(
-            "DuckDB baseline failed (run scripts/bench-deps): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 fn dir_bytes(dir: &Path) -> u64 {

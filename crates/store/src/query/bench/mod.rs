@@ -6,6 +6,15 @@
 //! machine: a 10M-record JSON input would be ~39 GB and its ingest takes an hour. The rows it
 //! archives are the ones ingest archives (the same decoder, the same writer, the same file
 //! settings, see [`pipeline_like_config`]); only the JSON file and the durable log are skipped.
+//! It compacts after every commit (as a long-running `entrail run` does), so the small files of
+//! one commit interval are all that exists beside the compacted archive: the disk used peaks
+//! near the final archive's size instead of several times it.
+mod duckdb;
+#[cfg(test)]
+mod tests;
+
+pub use duckdb::{BenchError, DuckDb, time_interleaved};
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -61,6 +70,62 @@ pub const ANALYST_QUERIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Time-range queries over the latest hour and one whole day of the data (not among the issue's
+/// ten; reported beside them): (name, SQL) with the times as literals, for an archive whose
+/// `SigninLogs` hold sign-ins from `first` to `last` (microseconds). The archive sorts a file's
+/// rows by user, not time, so inside a day a time range prunes little; these show what it costs.
+pub fn time_range_queries(first: i64, last: i64) -> Vec<(&'static str, String)> {
+    let fmt = |us: i64| {
+        chrono::DateTime::from_timestamp_micros(us)
+            .unwrap_or_default()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    const HOUR: i64 = 3_600_000_000;
+    const DAY: i64 = 24 * HOUR;
+    let last_hour = last.div_euclid(HOUR) * HOUR;
+    // The middle day of the data (the first day when it spans less than three).
+    let day = (first + (last - first) / 2).div_euclid(DAY) * DAY;
+    vec![
+        (
+            "last hour by app",
+            format!(
+                "SELECT AppDisplayName, count(*) AS n FROM SigninLogs WHERE CreatedDateTime >= TIMESTAMP '{}' GROUP BY 1 ORDER BY n DESC, AppDisplayName",
+                fmt(last_hour)
+            ),
+        ),
+        (
+            "one day's failures by user",
+            format!(
+                "SELECT UserPrincipalName, count(*) AS n FROM SigninLogs WHERE CreatedDateTime >= TIMESTAMP '{}' AND CreatedDateTime < TIMESTAMP '{}' AND ResultType <> '0' GROUP BY 1 ORDER BY n DESC, UserPrincipalName LIMIT 20",
+                fmt(day),
+                fmt(day + DAY)
+            ),
+        ),
+    ]
+}
+
+/// The first and last `_EventTime` of `SigninLogs` (microseconds; 0 when empty), for
+/// [`time_range_queries`].
+pub async fn sign_in_time_range(engine: &QueryEngine) -> Result<(i64, i64), QueryError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::TimestampMicrosecondType;
+    let batches = engine
+        .sql("SELECT min(_EventTime), max(_EventTime) FROM SigninLogs")
+        .await?;
+    let value = |column: usize| {
+        batches
+            .first()
+            .and_then(|b| {
+                b.column(column)
+                    .as_primitive_opt::<TimestampMicrosecondType>()
+            })
+            .filter(|a| !a.is_empty() && a.is_valid(0))
+            .map_or(0, |a| a.value(0))
+    };
+    Ok((value(0), value(1)))
+}
+
 /// The archive settings `entrail` runs with (`pipeline`'s `archive_config` with default config
 /// values: 64 MiB partition buffers, 128 MiB in all), so that loaded files look like ingested ones.
 pub fn pipeline_like_config() -> ArchiveConfig {
@@ -71,8 +136,9 @@ pub fn pipeline_like_config() -> ArchiveConfig {
     }
 }
 
-/// Rows between commits, as the pipeline's archive consumer does.
-const COMMIT_EVERY_ROWS: u64 = 1_000_000;
+/// Rows between commits, as the pipeline's archive consumer does: [`LoadOptions::commit_every`]'s
+/// usual value.
+pub const COMMIT_EVERY_ROWS: u64 = 1_000_000;
 
 /// Items handed to a worker at once.
 const CHUNK: usize = 2048;
@@ -88,6 +154,25 @@ pub struct LoadOptions {
     /// drop exact duplicates (same key, same content hash) and number a key's new contents as
     /// revisions 1, 2, ... Off: every record is written with the revision it decoded with (0).
     pub dedupe: bool,
+    /// Commit after this many rows (at least 1; usually [`COMMIT_EVERY_ROWS`]).
+    pub commit_every: u64,
+    /// Run [`Archive::compact`] after every commit, so that small files never pile up (disk
+    /// bounded by the compacted archive plus one commit interval). Off: compact only at the end.
+    pub compact: bool,
+}
+
+impl LoadOptions {
+    /// `threads` decode workers, at most `max_records` records, no dedupe, a commit every
+    /// [`COMMIT_EVERY_ROWS`] rows, each followed by a compaction.
+    pub fn new(threads: usize, max_records: u64) -> LoadOptions {
+        LoadOptions {
+            threads,
+            max_records,
+            dedupe: false,
+            commit_every: COMMIT_EVERY_ROWS,
+            compact: true,
+        }
+    }
 }
 
 /// What [`load_parallel`] did.
@@ -99,12 +184,20 @@ pub struct LoadReport {
     pub duplicates: u64,
     /// Items taken from the input (an item may decode to zero or several records).
     pub items: u64,
+    /// Compactions run (the final one included).
+    pub compactions: u64,
+    /// The most files the manifest listed at once (right after a commit, before compacting).
+    pub peak_files: usize,
+    /// The most bytes of Parquet the archive held at once: the listed files after a commit plus
+    /// the files the following compaction wrote before it deleted its inputs.
+    pub peak_bytes: u64,
 }
 
 /// Decodes `items` on worker threads with `decode` and writes the records, in input order,
-/// through `archive` (log offsets [`Archive::next_offset`], +1, ...), committing every million
-/// rows and at the end; see [`LoadOptions`]. `decode` runs on the workers; the archive writer
-/// (and the dedupe index) on the calling thread.
+/// through `archive` (log offsets [`Archive::next_offset`], +1, ...), committing every
+/// [`LoadOptions::commit_every`] rows and at the end, and compacting after each commit (or once
+/// at the end); see [`LoadOptions`]. `decode` runs on the workers; the archive writer (and the
+/// dedupe index) on the calling thread.
 pub fn load_parallel<I, E, F>(
     archive: &mut Archive,
     items: I,
@@ -192,8 +285,8 @@ where
                         archive.write(offset, &r)?;
                         offset += 1;
                         report.records += 1;
-                        if archive.uncommitted_rows() >= COMMIT_EVERY_ROWS {
-                            archive.commit()?;
+                        if archive.uncommitted_rows() >= options.commit_every.max(1) {
+                            commit(archive, &mut report, options.compact)?;
                         }
                     }
                 }
@@ -205,8 +298,41 @@ where
         report.items = feeder.join().unwrap_or(0);
         result
     })?;
-    archive.commit()?;
+    commit(archive, &mut report, true)?;
     Ok(report)
+}
+
+/// Commits, then (with `compact`) compacts, keeping the report's peaks.
+fn commit(
+    archive: &mut Archive,
+    report: &mut LoadReport,
+    compact: bool,
+) -> Result<(), ArchiveError> {
+    archive.commit()?;
+    let files = &archive.manifest().files;
+    let listed: u64 = files.iter().map(|f| f.bytes).sum();
+    report.peak_files = report.peak_files.max(files.len());
+    let mut peak = listed;
+    if compact {
+        peak += archive.compact()?.bytes_after;
+        report.compactions += 1;
+    }
+    report.peak_bytes = report.peak_bytes.max(peak);
+    Ok(())
+}
+
+/// Decodes one generated JSON record (the simulator's diagnostic shape, `sim::signin_rows`) as
+/// ingest does, with source `bench` and `ingest_time` (microseconds); nothing if it does not
+/// decode.
+pub fn decode_generated(json: &str, ingest_time: i64) -> Vec<Record> {
+    let cx = model::normalize::DecodeContext {
+        source: "bench".into(),
+        location: "generated".into(),
+        ingest_time,
+        category: None,
+        shape: None,
+    };
+    model::normalize::decode_record(json, &cx).unwrap_or_default()
 }
 
 fn next_work<E>(rx: &Mutex<Receiver<(u64, Vec<E>)>>) -> Option<(u64, Vec<E>)> {
