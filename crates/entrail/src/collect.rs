@@ -90,6 +90,34 @@ pub(crate) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `run --every` with file sources only: a pass every `every` until Ctrl-C / SIGTERM, then one last pass
+/// (files, archive, sinks) before exit.
+pub(crate) fn repeat(mut pipeline: Pipeline, every: Duration) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    let shutdown = CancellationToken::new();
+    {
+        let s = shutdown.clone();
+        rt.spawn(async move {
+            stop_signal().await;
+            s.cancel();
+        });
+    }
+    loop {
+        pass(&mut pipeline, true)?;
+        let stop = rt.block_on(async {
+            tokio::select! {
+                () = shutdown.cancelled() => true,
+                () = tokio::time::sleep(every) => false,
+            }
+        });
+        if stop {
+            break;
+        }
+    }
+    pass(&mut pipeline, true)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn stop_signal() {
     #[cfg(unix)]
     {

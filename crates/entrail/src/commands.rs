@@ -200,11 +200,11 @@ fn run(cli: &Cli, every: Option<&str>) -> anyhow::Result<ExitCode> {
     if !collector.is_empty() {
         return crate::collect::run(pipeline, collector, every);
     }
-    loop {
-        crate::collect::pass(&mut pipeline, every.is_some())?;
-        match every {
-            Some(d) => std::thread::sleep(d),
-            None => return Ok(ExitCode::SUCCESS),
+    match every {
+        Some(d) => crate::collect::repeat(pipeline, d),
+        None => {
+            crate::collect::pass(&mut pipeline, false)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -3,27 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use testkit::cli::{Entrail, ok};
 
-fn entrail(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .current_dir(dir)
-        .env_remove("ENTRAIL_CONFIG")
-        .env_remove("ENTRAIL_DATA_DIR")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+const ENTRAIL: Entrail = testkit::entrail!();
 
 const RULE: &str = r#"
 title: Failed sign-in with a bad password
@@ -72,13 +54,10 @@ fn hunt_runs_rules_over_the_archive_and_over_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     setup(d);
-    ok(&entrail(
-        d,
-        &["-d", "data", "import", "signins.json", "--quiet"],
-    ));
+    ok(&ENTRAIL.run_in(d, &["-d", "data", "import", "signins.json", "--quiet"]));
 
     // Over the archive: five matches of one rule and one user within the window are one alert.
-    let out = ok(&entrail(
+    let out = ok(&ENTRAIL.run_in(
         d,
         &[
             "-d",
@@ -112,7 +91,7 @@ fn hunt_runs_rules_over_the_archive_and_over_files() {
     assert_eq!(a["evidences"].as_array().unwrap().len(), 5);
 
     // A range without the records: nothing.
-    let out = ok(&entrail(
+    let out = ok(&ENTRAIL.run_in(
         d,
         &[
             "-d",
@@ -129,7 +108,7 @@ fn hunt_runs_rules_over_the_archive_and_over_files() {
     assert!(out.trim().is_empty(), "{out}");
 
     // Over the file, with the built-in analytics too, as a table.
-    let out = ok(&entrail(
+    let out = ok(&ENTRAIL.run_in(
         d,
         &[
             "hunt",
@@ -159,32 +138,37 @@ fn run_stores_alerts_that_alerts_and_query_show() {
         "data_dir = \"data\"\n[integrity]\nenabled = false\n[[sources]]\ntype = \"file\"\nid = \"exports\"\npaths = [\"signins.json\"]\n[detection]\nrules = [\"rules\"]\n",
     )
     .unwrap();
-    let out = ok(&entrail(d, &["run"]));
+    let out = ok(&ENTRAIL.run_in(d, &["run"]));
     assert!(out.contains("detection: 7 records"), "{out}");
     assert!(out.contains("2 new alert(s)"), "{out}");
 
-    let out = ok(&entrail(d, &["alerts", "list", "--json"]));
+    let out = ok(&ENTRAIL.run_in(d, &["alerts", "list", "--json"]));
     let alerts: Vec<serde_json::Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(alerts.len(), 2, "{out}");
-    let out = ok(&entrail(d, &["alerts", "list"]));
+    let out = ok(&ENTRAIL.run_in(d, &["alerts", "list"]));
     assert!(
         out.contains("Successful sign-in after multiple failures"),
         "{out}"
     );
     assert!(out.contains("2 alert(s)"), "{out}");
-    let out = ok(&entrail(d, &["alerts", "list", "--since", "2030-01-01"]));
+    let out = ok(&ENTRAIL.run_in(d, &["alerts", "list", "--since", "2030-01-01"]));
     assert!(out.contains("0 alert(s)"), "{out}");
 
     let uid = alerts[0]["finding_info"]["uid"].as_str().unwrap();
-    let out = ok(&entrail(d, &["alerts", "show", &uid[..10]]));
+    let out = ok(&ENTRAIL.run_in(d, &["alerts", "show", &uid[..10]]));
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown, alerts[0]);
-    assert!(!entrail(d, &["alerts", "show", "zzzz"]).status.success());
+    assert!(
+        !ENTRAIL
+            .run_in(d, &["alerts", "show", "zzzz"])
+            .status
+            .success()
+    );
 
-    let out = ok(&entrail(
+    let out = ok(&ENTRAIL.run_in(
         d,
         &[
             "query",
@@ -202,10 +186,10 @@ fn run_stores_alerts_that_alerts_and_query_show() {
     assert_eq!(rows[0]["Users"], "alice@contoso.com");
 
     // A second run finds nothing new and raises nothing twice.
-    let out = ok(&entrail(d, &["run"]));
+    let out = ok(&ENTRAIL.run_in(d, &["run"]));
     assert!(!out.contains("new alert"), "{out}");
     assert_eq!(
-        ok(&entrail(d, &["alerts", "list", "--json"]))
+        ok(&ENTRAIL.run_in(d, &["alerts", "list", "--json"]))
             .lines()
             .count(),
         2

@@ -3,52 +3,34 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use testkit::cli::{AUDIT, Entrail, stderr, stdout};
 
-fn entrail(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .current_dir(dir)
-        .env_remove("ENTRAIL_CONFIG")
-        .env_remove("ENTRAIL_DATA_DIR")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+const ENTRAIL: Entrail = testkit::entrail!();
 
 #[test]
 fn init_writes_a_valid_config_and_validate_reports_every_problem() {
     let dir = tempfile::tempdir().unwrap();
-    let o = entrail(dir.path(), &["init"]);
+    let o = ENTRAIL.run_in(dir.path(), &["init"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("entrail.toml").exists());
-    let o = entrail(dir.path(), &["validate"]);
+    let o = ENTRAIL.run_in(dir.path(), &["validate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("config ok"));
     // init refuses to overwrite.
-    assert!(!entrail(dir.path(), &["init"]).status.success());
+    assert!(!ENTRAIL.run_in(dir.path(), &["init"]).status.success());
 
     std::fs::write(
         dir.path().join("bad.toml"),
         "[log]\ncommit_delay_ms = 9999\n[archive]\nzstd_level = 0\n[[sinks]]\ntype = \"file\"\nid = \"x y\"\npath = \"o\"\n",
     )
     .unwrap();
-    let o = entrail(dir.path(), &["-c", "bad.toml", "validate"]);
+    let o = ENTRAIL.run_in(dir.path(), &["-c", "bad.toml", "validate"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     for path in ["log.commit_delay_ms", "archive.zstd_level", "sinks[0].id"] {
         assert!(err.contains(path), "{path} missing in: {err}");
     }
 }
-
-const AUDIT: &str = r#"{"id":"Directory_A","activityDateTime":"2024-05-01T10:00:00Z","activityDisplayName":"Add user","loggedByService":"Core Directory","category":"UserManagement","result":"success","initiatedBy":{"user":{"userPrincipalName":"admin@contoso.com"}},"targetResources":[]}"#;
 
 #[test]
 fn import_query_status_and_quarantine_work_together() {
@@ -64,13 +46,13 @@ fn import_query_status_and_quarantine_work_together() {
         format!("{AUDIT}\n{second}\n{unknown}\nnot json at all\n"),
     )
     .unwrap();
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         dir.path(),
         &["-d", "data", "import", "export.json", "--quiet"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
 
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         dir.path(),
         &[
             "-d",
@@ -90,7 +72,7 @@ fn import_query_status_and_quarantine_work_together() {
     assert_eq!(rows[0]["Id"], "Directory_A");
     assert_eq!(rows[1]["OperationName"], "Delete user");
 
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         dir.path(),
         &[
             "-d",
@@ -102,14 +84,14 @@ fn import_query_status_and_quarantine_work_together() {
         ],
     );
     assert_eq!(stdout(&o).trim(), "n\n2");
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         dir.path(),
         &["-d", "data", "query", "SELECT nope FROM AuditLogs"],
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
 
-    let o = entrail(dir.path(), &["-d", "data", "status", "--json"]);
+    let o = ENTRAIL.run_in(dir.path(), &["-d", "data", "status", "--json"]);
     let status: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(status["quarantine_open"], 2);
     let audit = status["categories"]
@@ -127,16 +109,16 @@ fn import_query_status_and_quarantine_work_together() {
         .unwrap();
     assert_eq!(archive["lag"], 0);
 
-    let o = entrail(dir.path(), &["-d", "data", "quarantine", "list"]);
+    let o = ENTRAIL.run_in(dir.path(), &["-d", "data", "quarantine", "list"]);
     let list = stdout(&o);
     assert!(list.contains("line 3") && list.contains("line 4"), "{list}");
-    let o = entrail(dir.path(), &["-d", "data", "quarantine", "show", "2"]);
+    let o = ENTRAIL.run_in(dir.path(), &["-d", "data", "quarantine", "show", "2"]);
     assert!(stdout(&o).contains("not json at all"));
 
     // Retrying without a hint fails again; with the right category the sign-in is ingested.
-    let o = entrail(dir.path(), &["-d", "data", "quarantine", "retry", "1"]);
+    let o = ENTRAIL.run_in(dir.path(), &["-d", "data", "quarantine", "retry", "1"]);
     assert_eq!(o.status.code(), Some(1));
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         dir.path(),
         &[
             "-d",
@@ -151,7 +133,7 @@ fn import_query_status_and_quarantine_work_together() {
         ],
     );
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         dir.path(),
         &[
             "-d",
@@ -163,7 +145,7 @@ fn import_query_status_and_quarantine_work_together() {
         ],
     );
     assert_eq!(stdout(&o).trim(), "UserPrincipalName\nu@contoso.com");
-    let o = entrail(dir.path(), &["-d", "data", "quarantine", "list"]);
+    let o = ENTRAIL.run_in(dir.path(), &["-d", "data", "quarantine", "list"]);
     assert!(!stdout(&o).contains("line 3"));
 }
 
@@ -172,7 +154,7 @@ fn rules_check_loads_the_sigmahq_azure_rules_and_names_a_bad_rule() {
     let rules =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sigma-azure/rules");
     let dir = tempfile::tempdir().unwrap();
-    let o = entrail(dir.path(), &["rules", "check", rules.to_str().unwrap()]);
+    let o = ENTRAIL.run_in(dir.path(), &["rules", "check", rules.to_str().unwrap()]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("123 rules"), "{}", stdout(&o));
     // A broken rule is reported with its file; the good one beside it still loads.
@@ -188,7 +170,7 @@ fn rules_check_loads_the_sigmahq_azure_rules_and_names_a_bad_rule() {
         "title: Broken\nlogsource:\n  product: azure\n  service: signinlogs\ndetection:\n  selection:\n    ResultType: 1\n  condition: selection and nothing\n",
     )
     .unwrap();
-    let o = entrail(dir.path(), &["rules", "check", bad.to_str().unwrap()]);
+    let o = ENTRAIL.run_in(dir.path(), &["rules", "check", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("broken.yml"), "{}", stdout(&o));
     assert!(stdout(&o).contains("1 rules"), "{}", stdout(&o));

@@ -4,17 +4,11 @@
 #![allow(clippy::unwrap_used)]
 
 use sim::server::{ArmConfig, ArmScenario, ServerConfig, SimServer};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use testkit::cli::{self, Entrail};
+use testkit::pipeline::{runtime, write_diagnostic_days};
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+const ENTRAIL: Entrail = testkit::entrail!();
 
 fn write_config(dir: &Path, server: &SimServer) -> PathBuf {
     let text = format!(
@@ -37,46 +31,14 @@ auth = {{ type = "client_secret", client_id = {client:?}, secret = {secret:?} }}
     path
 }
 
-/// A simulated day in the diagnostic-settings shape.
+/// A simulated day of every category in the diagnostic-settings shape.
 fn write_day(path: &Path) {
     let cfg = sim::TenantConfig {
         users: 30,
         days: 1,
         ..sim::TenantConfig::default()
     };
-    let tenant = sim::Tenant::new(&cfg);
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    for event in sim::Generator::new(&tenant, &cfg).with_truth(false) {
-        if let Some(v) = sim::render(&event, sim::Shape::Diagnostic, true, &tenant) {
-            serde_json::to_writer(&mut out, &serde_json::json!({ "records": [v] })).unwrap();
-            out.write_all(b"\n").unwrap();
-        }
-    }
-    out.flush().unwrap();
-}
-
-fn entrail(config: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("ENTRAIL_DATA_DIR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    write_diagnostic_days(path, &cfg, &[]);
 }
 
 #[test]
@@ -100,12 +62,12 @@ fn coverage_json_exit_codes_and_fix() {
     let config = write_config(dir.path(), &server);
     let day = dir.path().join("day.json");
     write_day(&day);
-    let out = entrail(&config, &["import", "--quiet", day.to_str().unwrap()], "");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ENTRAIL.run_config_stdin(&config, &["import", "--quiet", day.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", cli::stderr(&out));
 
     // The setting was deleted: JSON report, every required category missing, exit 1.
-    let out = entrail(&config, &["coverage", "--json"], "");
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = ENTRAIL.run_config_stdin(&config, &["coverage", "--json"], "");
+    assert_eq!(out.status.code(), Some(1), "{}", cli::stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["passed"], false);
     let required: Vec<&serde_json::Value> = report["rows"]
@@ -119,20 +81,20 @@ fn coverage_json_exit_codes_and_fix() {
 
     // --fix declined: the change is shown, nothing is sent.
     let hub = sim::server::SIM_EVENT_HUB_RULE_ID;
-    let out = entrail(&config, &["coverage", "--fix", "--to", hub], "n\n");
+    let out = ENTRAIL.run_config_stdin(&config, &["coverage", "--fix", "--to", hub], "n\n");
     assert_eq!(out.status.code(), Some(1));
-    let stdout = text(&out.stdout);
+    let stdout = cli::stdout(&out);
     assert!(stdout.contains("PUT http://127.0.0.1:"), "{stdout}");
     assert!(
         stdout.contains(
             "providers/microsoft.aadiam/diagnosticSettings/entrail?api-version=2017-04-01"
         )
     );
-    assert!(text(&out.stderr).contains("not applied"));
+    assert!(cli::stderr(&out).contains("not applied"));
     assert!(server.arm_snapshot()["puts"].as_array().unwrap().is_empty());
 
     // --fix --yes: applied; the body printed is the body ARM validated and stored; coverage passes.
-    let out = entrail(
+    let out = ENTRAIL.run_config_stdin(
         &config,
         &[
             "coverage",
@@ -145,12 +107,12 @@ fn coverage_json_exit_codes_and_fix() {
         ],
         "",
     );
-    let stdout = text(&out.stdout);
+    let stdout = cli::stdout(&out);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{stdout}\n{}",
-        text(&out.stderr)
+        cli::stderr(&out)
     );
     let start = stdout.find("PUT ").unwrap();
     let body_text = &stdout[stdout[start..].find('\n').unwrap() + start + 1..];
@@ -167,6 +129,6 @@ fn coverage_json_exit_codes_and_fix() {
     );
 
     // And a plain run agrees.
-    let out = entrail(&config, &["coverage"], "");
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = ENTRAIL.run_config_stdin(&config, &["coverage"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", cli::stdout(&out));
 }

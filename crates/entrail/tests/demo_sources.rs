@@ -4,20 +4,19 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use testkit::cli::Entrail;
+
+const ENTRAIL: Entrail = testkit::entrail!();
 
 /// Runs the demo with `source`; returns (archived, expected) per category from its ground-truth lines.
 fn demo(source: &str) -> BTreeMap<String, (u64, u64)> {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .current_dir(dir.path())
-        .env_remove("ENTRAIL_CONFIG")
-        .env_remove("ENTRAIL_DATA_DIR")
-        .args([
+    let out = ENTRAIL.run_in(
+        dir.path(),
+        &[
             "demo", "--source", source, "--users", "12", "--days", "1", "--dir", "demo",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -8,14 +8,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use testkit::cli::Entrail;
+use testkit::pipeline::runtime;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+const ENTRAIL: Entrail = testkit::entrail!();
 
 /// A frozen tenant three hours after its day, throttled to 40 requests/s so collection takes long enough
 /// to be killed in the middle.
@@ -67,10 +63,9 @@ auth = {{ type = "client_secret", client_id = {client:?}, secret = {secret:?} }}
 }
 
 fn entrail(config: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_entrail"));
+    let mut c = ENTRAIL.command();
     c.arg("--config")
         .arg(config)
-        .env_remove("ENTRAIL_DATA_DIR")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     c

@@ -4,21 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use testkit::cli::{AUDIT, Entrail, stdout};
 
-fn entrail(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .current_dir(dir)
-        .env_remove("ENTRAIL_CONFIG")
-        .env_remove("ENTRAIL_DATA_DIR")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+const ENTRAIL: Entrail = testkit::entrail!();
 
 #[test]
 fn clock_check_measures_the_offset_and_sets_the_exit_code() {
@@ -33,30 +21,28 @@ fn clock_check_measures_the_offset_and_sets_the_exit_code() {
         ),
     )
     .unwrap();
-    let o = entrail(dir.path(), &["clock", "check", "--json"]);
+    let o = ENTRAIL.run_in(dir.path(), &["clock", "check", "--json"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let offset = v["offset_ms"].as_f64().unwrap();
     assert!((offset - 2_000.0).abs() < 100.0, "{v}");
     assert_eq!(v["ok"], false);
     // Shown by status afterwards.
-    let o = entrail(dir.path(), &["status"]);
+    let o = ENTRAIL.run_in(dir.path(), &["status"]);
     assert!(o.status.success(), "{o:?}");
     assert!(stdout(&o).contains("clock: offset +"), "{}", stdout(&o));
     assert!(stdout(&o).contains("OFF (limit 500 ms)"), "{}", stdout(&o));
     // Another server given on the command line: within bounds.
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         dir.path(),
         &["clock", "check", "--server", &exact.addr().to_string()],
     );
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(stdout(&o).contains("ok (limit 500 ms)"), "{}", stdout(&o));
-    let o = entrail(dir.path(), &["status", "--json"]);
+    let o = ENTRAIL.run_in(dir.path(), &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["clock"]["ok"], true, "{v}");
 }
-
-const AUDIT: &str = r#"{"id":"Directory_A","activityDateTime":"2024-05-01T10:00:00Z","activityDisplayName":"Add user","loggedByService":"Core Directory","category":"UserManagement","result":"success","initiatedBy":{"user":{"userPrincipalName":"admin@contoso.com"}},"targetResources":[]}"#;
 
 /// The chain's last checkpoint as its published head.
 fn last_head(dir: &Path) -> serde_json::Value {
@@ -74,7 +60,7 @@ fn a_head_kept_outside_detects_a_chain_rewritten_with_another_key() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for keys in ["keys-a", "keys-b"] {
-        let o = entrail(d, &["integrity", "keygen", "--dir", keys]);
+        let o = ENTRAIL.run_in(d, &["integrity", "keygen", "--dir", keys]);
         assert!(o.status.success(), "{o:?}");
     }
     let config = |keys: &str| {
@@ -86,7 +72,7 @@ fn a_head_kept_outside_detects_a_chain_rewritten_with_another_key() {
     };
     config("keys-a");
     std::fs::write(d.join("a.json"), format!("{AUDIT}\n")).unwrap();
-    let o = entrail(d, &["import", "a.json", "--quiet"]);
+    let o = ENTRAIL.run_in(d, &["import", "a.json", "--quiet"]);
     assert!(o.status.success(), "{o:?}");
     let kept = last_head(d);
     // Kept outside: as a head line, and as the alert a destination received.
@@ -95,18 +81,18 @@ fn a_head_kept_outside_detects_a_chain_rewritten_with_another_key() {
         "message": format!("Integrity chain head (chain seq {}): {kept}", kept["seq"]),
     });
     std::fs::write(d.join("received.jsonl"), format!("{alert}\n")).unwrap();
-    let o = entrail(d, &["verify", "--head", &kept.to_string()]);
+    let o = ENTRAIL.run_in(d, &["verify", "--head", &kept.to_string()]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 
     // Whoever can write the data directory replaces the whole chain, sealing everything again with
     // another key: the chain is internally consistent.
     std::fs::remove_dir_all(d.join("entrail-data/seal")).unwrap();
     config("keys-b");
-    let o = entrail(d, &["run"]);
+    let o = ENTRAIL.run_in(d, &["run"]);
     assert!(o.status.success(), "{o:?}");
     let rewritten = last_head(d);
     assert_ne!(rewritten["hash"], kept["hash"]);
-    let o = entrail(d, &["verify"]);
+    let o = ENTRAIL.run_in(d, &["verify"]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -116,7 +102,7 @@ fn a_head_kept_outside_detects_a_chain_rewritten_with_another_key() {
 
     // The head kept outside can.
     for head in [kept.to_string(), "received.jsonl".to_owned()] {
-        let o = entrail(d, &["verify", "--head", &head, "--json"]);
+        let o = ENTRAIL.run_in(d, &["verify", "--head", &head, "--json"]);
         assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
         let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let findings = r["findings"].as_array().unwrap();
@@ -127,7 +113,7 @@ fn a_head_kept_outside_detects_a_chain_rewritten_with_another_key() {
         );
     }
     // Nonsense is refused before verifying.
-    let o = entrail(d, &["verify", "--head", "{\"seq\":\"x\"}"]);
+    let o = ENTRAIL.run_in(d, &["verify", "--head", "{\"seq\":\"x\"}"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("--head"),

@@ -6,9 +6,11 @@
 #![allow(clippy::disallowed_methods)] // the test reads its own small outputs whole
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use testkit::cli::{Entrail, describe, ok};
+use testkit::pipeline::write_diagnostic_days;
+
+const ENTRAIL: Entrail = testkit::entrail!();
 
 /// `(table, key)` of a record.
 type Id = (String, String);
@@ -20,43 +22,8 @@ fn write_day(path: &Path) -> sim::TenantConfig {
         days: 1,
         ..sim::TenantConfig::default()
     };
-    let tenant = sim::Tenant::new(&cfg);
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    for e in sim::Generator::new(&tenant, &cfg)
-        .with_category_names(&["SignInLogs", "AuditLogs"])
-        .with_truth(false)
-    {
-        if let Some(v) = sim::render(&e, sim::Shape::Diagnostic, true, &tenant) {
-            serde_json::to_writer(&mut out, &serde_json::json!({ "records": [v] })).unwrap();
-            out.write_all(b"\n").unwrap();
-        }
-    }
-    out.flush().unwrap();
+    write_diagnostic_days(path, &cfg, &["SignInLogs", "AuditLogs"]);
     cfg
-}
-
-fn entrail(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .current_dir(dir)
-        .env_remove("ENTRAIL_CONFIG")
-        .env_remove("ENTRAIL_DATA_DIR")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}", text(o));
-    String::from_utf8(o.stdout.clone()).unwrap()
 }
 
 /// The sink file's records, in order.
@@ -83,7 +50,7 @@ fn archived(dir: &Path, from: i64, to: i64) -> BTreeMap<Id, i64> {
         let sql = format!(
             "SELECT \"_Key\" AS k, CAST(\"_Revision\" AS BIGINT) AS r FROM {table} WHERE {t} >= {from} AND {t} < {to}"
         );
-        let rows = ok(&entrail(dir, &["query", &sql, "--format", "json"]));
+        let rows = ok(&ENTRAIL.run_in(dir, &["query", &sql, "--format", "json"]));
         for l in rows.lines().filter(|l| !l.trim().is_empty()) {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             let key = v["k"].as_str().unwrap().to_owned();
@@ -113,7 +80,7 @@ fn fixture() -> Fixture {
          [[sinks]]\ntype = \"file\"\nid = \"out\"\npath = \"out.jsonl\"\n",
     )
     .unwrap();
-    ok(&entrail(dir.path(), &["run"]));
+    ok(&ENTRAIL.run_in(dir.path(), &["run"]));
     let out = dir.path().join("out.jsonl");
     Fixture {
         dir,
@@ -153,7 +120,7 @@ fn replay_sends_exactly_the_archived_range_again() {
         }
     }
 
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         d,
         &[
             "replay",
@@ -201,7 +168,7 @@ fn replay_sends_exactly_the_archived_range_again() {
     }
     // The replay's progress file is gone and the sink's live offset did not move: a run sends nothing.
     assert!(!d.join("data/sinks/replay/replay.out.json").exists());
-    ok(&entrail(d, &["run"]));
+    ok(&ENTRAIL.run_in(d, &["run"]));
     assert_eq!(sink_lines(&f.out).len(), all.len());
 }
 
@@ -212,12 +179,12 @@ fn an_unknown_sink_and_an_empty_range_say_so() {
     let before = std::fs::read(&f.out).unwrap();
     let (from, to) = (rfc(f.start), rfc(f.start + chrono::TimeDelta::days(1)));
 
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         d,
         &["replay", "--from", &from, "--to", &to, "--sink", "nope"],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let all = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    let all = describe(&o);
     assert!(all.contains("no sink \"nope\""), "{all}");
     assert!(all.contains("out"), "the known sinks are named: {all}");
 
@@ -226,7 +193,7 @@ fn an_unknown_sink_and_an_empty_range_say_so() {
         rfc(f.start - chrono::TimeDelta::days(30)),
         rfc(f.start - chrono::TimeDelta::days(29)),
     );
-    let o = entrail(d, &["replay", "--from", &a, "--to", &b, "--sink", "out"]);
+    let o = ENTRAIL.run_in(d, &["replay", "--from", &a, "--to", &b, "--sink", "out"]);
     let out = ok(&o);
     assert!(
         out.contains("no archived records with event time in"),
@@ -235,15 +202,15 @@ fn an_unknown_sink_and_an_empty_range_say_so() {
     assert!(out.contains("0 sent"), "{out}");
 
     // An empty interval (from = to) is a bad range.
-    let o = entrail(
+    let o = ENTRAIL.run_in(
         d,
         &["replay", "--from", &from, "--to", &from, "--sink", "out"],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
     assert!(
-        text(&o).contains("--from must be before --to"),
+        describe(&o).contains("--from must be before --to"),
         "{}",
-        text(&o)
+        describe(&o)
     );
 
     assert_eq!(

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use testkit::cli::{Entrail, ok};
+
+const ENTRAIL: Entrail = testkit::entrail!();
 
 const CATEGORIES: &[&str] = &[
     "SignInLogs",
@@ -48,26 +51,6 @@ fn write_days(path: &Path) -> BTreeMap<(String, String), u64> {
     counts
 }
 
-fn entrail(data: &Path, config: Option<&Path>, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_entrail"));
-    c.arg("--data-dir").arg(data);
-    if let Some(p) = config {
-        c.arg("--config").arg(p);
-    }
-    c.args(args).env_remove("ENTRAIL_CONFIG").output().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
 /// Sink traffic for the three days (and one day outside the window): splunk sends 1 GB/day and its route
 /// filter keeps 0.25 GB/day out; `archive-copy` is not priced.
 fn write_volume(data: &Path) {
@@ -102,9 +85,9 @@ fn fixture() -> Fixture {
         "[report.price_per_gb]\nsplunk = 2.5\nsentinel = 4.0\n",
     )
     .unwrap();
-    ok(&entrail(
+    ok(&ENTRAIL.run_data_config(
         &data,
-        Some(&config),
+        &config,
         &["import", "--quiet", file.to_str().unwrap()],
     ));
     write_volume(&data);
@@ -124,7 +107,7 @@ fn volume_equals_what_was_ingested_and_cost_is_exact() {
     let mut args = vec!["report", "volume", "--json"];
     args.extend_from_slice(WINDOW);
     let r: serde_json::Value =
-        serde_json::from_str(&ok(&entrail(&f.data, Some(&f.config), &args))).unwrap();
+        serde_json::from_str(&ok(&ENTRAIL.run_data_config(&f.data, &f.config, &args))).unwrap();
     assert_eq!(r["days"], 3);
     assert_eq!(r["window"]["first_day"], "2024-03-04");
     assert_eq!(r["window"]["last_day"], "2024-03-06");
@@ -217,7 +200,7 @@ fn volume_equals_what_was_ingested_and_cost_is_exact() {
     // The table says the same.
     let mut args = vec!["report", "volume", "--daily"];
     args.extend_from_slice(WINDOW);
-    let table = ok(&entrail(&f.data, Some(&f.config), &args));
+    let table = ok(&ENTRAIL.run_data_config(&f.data, &f.config, &args));
     assert!(
         table.contains("SignInLogs") && table.contains("2024-03-05"),
         "{table}"
@@ -230,7 +213,7 @@ fn volume_equals_what_was_ingested_and_cost_is_exact() {
 
     // A bad price is a config error (exit 2) naming its path.
     std::fs::write(&f.config, "[report.price_per_gb]\nsplunk = -3\n").unwrap();
-    let out = entrail(&f.data, Some(&f.config), &args);
+    let out = ENTRAIL.run_data_config(&f.data, &f.config, &args);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("report.price_per_gb.splunk"));
 }
@@ -370,7 +353,7 @@ fn html_report_is_escaped_and_renders_in_headless_chromium() {
     let page = f.data.parent().unwrap().join("report.html");
     let mut args = vec!["report", "--html", page.to_str().unwrap()];
     args.extend_from_slice(WINDOW);
-    ok(&entrail(&f.data, Some(&f.config), &args));
+    ok(&ENTRAIL.run_data_config(&f.data, &f.config, &args));
     let html = std::fs::read_to_string(&page).unwrap();
 
     // The hostile title and user name are text, not markup; the page has no script and fetches nothing.

@@ -7,7 +7,9 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use testkit::cli::Entrail;
+
+const ENTRAIL: Entrail = testkit::entrail!();
 
 /// Ten days of sign-ins and non-interactive sign-ins; SignInLogs stop `stop_hours_before_end` before the end.
 fn write_days(path: &Path, stop_hours_before_end: Option<i64>) -> chrono::DateTime<chrono::Utc> {
@@ -35,22 +37,12 @@ fn write_days(path: &Path, stop_hours_before_end: Option<i64>) -> chrono::DateTi
     cfg.end()
 }
 
-fn entrail(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("ENTRAIL_CONFIG")
-        .output()
-        .unwrap()
-}
-
 fn silence(stop: Option<i64>) -> (Option<i32>, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("days.json");
     let end = write_days(&file, stop);
     let data = dir.path().join("data");
-    let out = entrail(&data, &["import", "--quiet", file.to_str().unwrap()]);
+    let out = ENTRAIL.run_data(&data, &["import", "--quiet", file.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
@@ -58,7 +50,7 @@ fn silence(stop: Option<i64>) -> (Option<i32>, serde_json::Value) {
     );
     // Judged on a weekday afternoon: the generated window ends on Thursday 00:00, look at Wednesday 16:00.
     let at = (end - chrono::TimeDelta::hours(8)).to_rfc3339();
-    let out = entrail(
+    let out = ENTRAIL.run_data(
         &data,
         &[
             "silence",
@@ -176,7 +168,7 @@ fn judge(
     if event_time {
         args.push("--event-time");
     }
-    let out = entrail(data, &args);
+    let out = ENTRAIL.run_data(data, &args);
     let rows = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code(), rows)

@@ -4,29 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
+use testkit::cli::{Entrail, ok};
 
-fn entrail(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .current_dir(dir)
-        .env_remove("ENTRAIL_CONFIG")
-        .env_remove("ENTRAIL_DATA_DIR")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
+const ENTRAIL: Entrail = testkit::entrail!();
 
 /// `n` distinct directory audits (Graph shape) numbered from `first`.
 fn write_audits(path: &Path, first: u32, n: u32) {
@@ -45,7 +26,7 @@ fn write_audits(path: &Path, first: u32, n: u32) {
 }
 
 fn status(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&ok(&entrail(dir, &["status", "--json"]))).unwrap()
+    serde_json::from_str(&ok(&ENTRAIL.run_in(dir, &["status", "--json"]))).unwrap()
 }
 
 fn sink<'a>(s: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
@@ -80,7 +61,7 @@ fn sink_backlog_has_records_bytes_and_the_age_of_the_oldest_unsent_record() {
     .unwrap();
     write_audits(&d.join("first.json"), 0, 60);
     let before = chrono::Utc::now();
-    ok(&entrail(d, &["import", "--quiet", "first.json"]));
+    ok(&ENTRAIL.run_in(d, &["import", "--quiet", "first.json"]));
     let after = chrono::Utc::now();
 
     // Imported and archived, not sent: the whole import is the sink's backlog.
@@ -108,7 +89,7 @@ fn sink_backlog_has_records_bytes_and_the_age_of_the_oldest_unsent_record() {
     );
     assert_eq!(time(&k["oldest_unsent"]), oldest);
     // The table shows the same.
-    let table = ok(&entrail(d, &["status"]));
+    let table = ok(&ENTRAIL.run_in(d, &["status"]));
     let row = table
         .lines()
         .find(|l| l.contains(" out ") && l.contains("s ago"))
@@ -117,7 +98,7 @@ fn sink_backlog_has_records_bytes_and_the_age_of_the_oldest_unsent_record() {
     assert!(row.contains("KiB"), "{row}");
 
     // Sent: no backlog, no age.
-    ok(&entrail(d, &["run"]));
+    ok(&ENTRAIL.run_in(d, &["run"]));
     let s = status(d);
     let k = sink(&s, "out");
     assert_eq!(
@@ -135,7 +116,7 @@ fn sink_backlog_has_records_bytes_and_the_age_of_the_oldest_unsent_record() {
     std::thread::sleep(Duration::from_millis(1100));
     write_audits(&d.join("second.json"), 100, 25);
     let second = chrono::Utc::now();
-    ok(&entrail(d, &["import", "--quiet", "second.json"]));
+    ok(&ENTRAIL.run_in(d, &["import", "--quiet", "second.json"]));
     let s = status(d);
     let k = sink(&s, "out");
     assert_eq!(k["backlog_records"], 25, "{k:#}");

@@ -4,29 +4,15 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use testkit::cli::{AUDIT, Entrail, stdout};
 
-fn entrail(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entrail"))
-        .current_dir(dir)
-        .env_remove("ENTRAIL_CONFIG")
-        .env_remove("ENTRAIL_DATA_DIR")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-const AUDIT: &str = r#"{"id":"Directory_A","activityDateTime":"2024-05-01T10:00:00Z","activityDisplayName":"Add user","loggedByService":"Core Directory","category":"UserManagement","result":"success","initiatedBy":{"user":{"userPrincipalName":"admin@contoso.com"}},"targetResources":[]}"#;
+const ENTRAIL: Entrail = testkit::entrail!();
 
 /// A directory with keys, a config sealing with them (retention `days` for AuditLogs) and two imported
 /// audit records on two days.
 fn setup(days: u32, legal_hold: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let o = entrail(dir.path(), &["integrity", "keygen", "--dir", "keys"]);
+    let o = ENTRAIL.run_in(dir.path(), &["integrity", "keygen", "--dir", "keys"]);
     assert!(o.status.success(), "{o:?}");
     assert!(stdout(&o).contains("key id"));
     std::fs::write(
@@ -40,7 +26,7 @@ fn setup(days: u32, legal_hold: bool) -> tempfile::TempDir {
         .replace("Directory_A", "Directory_B")
         .replace("2024-05-01", "2024-05-02");
     std::fs::write(dir.path().join("a.json"), format!("{AUDIT}\n{second}\n")).unwrap();
-    let o = entrail(dir.path(), &["import", "a.json", "--quiet"]);
+    let o = ENTRAIL.run_in(dir.path(), &["import", "a.json", "--quiet"]);
     assert!(o.status.success(), "{o:?}");
     dir
 }
@@ -57,7 +43,7 @@ fn parquet(dir: &Path, day: &str) -> PathBuf {
 #[test]
 fn verify_exit_codes_and_locations() {
     let dir = setup(36_500, false);
-    let o = entrail(dir.path(), &["verify"]);
+    let o = ENTRAIL.run_in(dir.path(), &["verify"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let out = stdout(&o);
     assert!(out.contains("OK: every sealed file is as sealed"), "{out}");
@@ -68,7 +54,7 @@ fn verify_exit_codes_and_locations() {
         model::limits::read_capped(std::fs::File::open(&file).unwrap(), 1 << 30).unwrap();
     bytes[200] ^= 0x10;
     std::fs::write(&file, &bytes).unwrap();
-    let o = entrail(dir.path(), &["verify"]);
+    let o = ENTRAIL.run_in(dir.path(), &["verify"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let out = stdout(&o);
     let rel = "archive/AuditLogs/day=2024-05-01/";
@@ -78,20 +64,20 @@ fn verify_exit_codes_and_locations() {
         "{out}"
     );
 
-    let o = entrail(dir.path(), &["verify", "--json"]);
+    let o = ENTRAIL.run_in(dir.path(), &["verify", "--json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["findings"][0]["kind"], "file_edited");
     assert!(v["findings"][0]["path"].as_str().unwrap().starts_with(rel));
 
     // Outside the --from/--to window the edited file is not checked.
-    let o = entrail(dir.path(), &["verify", "--from", "2024-05-02T00:00:00Z"]);
+    let o = ENTRAIL.run_in(dir.path(), &["verify", "--from", "2024-05-02T00:00:00Z"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 
     bytes[200] ^= 0x10;
     std::fs::write(&file, &bytes).unwrap();
     std::fs::remove_file(parquet(dir.path(), "2024-05-02")).unwrap();
-    let o = entrail(dir.path(), &["verify"]);
+    let o = ENTRAIL.run_in(dir.path(), &["verify"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stdout(&o).contains("file_removed archive/AuditLogs/day=2024-05-02/"),
@@ -103,7 +89,7 @@ fn verify_exit_codes_and_locations() {
 #[test]
 fn a_chain_signed_with_another_key_fails() {
     let dir = setup(36_500, false);
-    let o = entrail(dir.path(), &["integrity", "keygen", "--dir", "evil"]);
+    let o = ENTRAIL.run_in(dir.path(), &["integrity", "keygen", "--dir", "evil"]);
     assert!(o.status.success());
     // Re-seal from scratch with the other key: the chain is self-consistent, but not signed by ours and
     // not what was published.
@@ -113,10 +99,10 @@ fn a_chain_signed_with_another_key_fails() {
         "[integrity]\nsigning_key_file = \"evil/signing.pem\"\n",
     )
     .unwrap();
-    let o = entrail(dir.path(), &["-c", "evil.toml", "status"]);
+    let o = ENTRAIL.run_in(dir.path(), &["-c", "evil.toml", "status"]);
     assert!(o.status.success(), "{o:?}");
     assert!(dir.path().join("entrail-data/seal/chain.jsonl").exists());
-    let o = entrail(dir.path(), &["verify"]);
+    let o = ENTRAIL.run_in(dir.path(), &["verify"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(out.contains("chain_rewritten"), "{out}");
@@ -126,7 +112,7 @@ fn a_chain_signed_with_another_key_fails() {
 #[test]
 fn retention_plan_and_deletions_by_policy() {
     let dir = setup(36_500, true);
-    let o = entrail(dir.path(), &["retention", "plan"]);
+    let o = ENTRAIL.run_in(dir.path(), &["retention", "plan"]);
     assert!(o.status.success(), "{o:?}");
     let out = stdout(&o);
     assert!(
@@ -134,7 +120,7 @@ fn retention_plan_and_deletions_by_policy() {
         "{out}"
     );
     assert!(out.contains("kept: legal hold"), "{out}");
-    let o = entrail(dir.path(), &["retention", "plan", "--json"]);
+    let o = ENTRAIL.run_in(dir.path(), &["retention", "plan", "--json"]);
     let rows: Vec<serde_json::Value> = stdout(&o)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -144,7 +130,7 @@ fn retention_plan_and_deletions_by_policy() {
 
     // 30 days: the import's archive step deletes both days, and verify accepts it.
     let dir = setup(30, false);
-    let o = entrail(dir.path(), &["verify"]);
+    let o = ENTRAIL.run_in(dir.path(), &["verify"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(out.contains("deleted by policy (OK): 2"), "{out}");
@@ -162,24 +148,25 @@ fn retention_plan_and_deletions_by_policy() {
         .replace("2024-05-01", "2024-05-02");
     std::fs::write(dir.path().join("a.json"), format!("{AUDIT}\n{second}\n")).unwrap();
     assert!(
-        entrail(dir.path(), &["import", "a.json", "--quiet"])
+        ENTRAIL
+            .run_in(dir.path(), &["import", "a.json", "--quiet"])
             .status
             .success()
     );
     let archive = dir.path().join("entrail-data/archive/AuditLogs");
     assert!(archive.join("day=2024-05-01").is_dir());
     assert!(!archive.join("day=2024-05-02").exists());
-    let o = entrail(dir.path(), &["verify"]);
+    let o = ENTRAIL.run_in(dir.path(), &["verify"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("deleted by policy (OK): 1"));
-    let o = entrail(dir.path(), &["retention", "plan"]);
+    let o = ENTRAIL.run_in(dir.path(), &["retention", "plan"]);
     assert!(stdout(&o).contains("kept: legal hold"), "{}", stdout(&o));
     std::fs::write(
         dir.path().join("bad.toml"),
         "[[archive.legal_hold]]\nfrom = \"2024-05-09\"\nto = \"2024-05-01\"\ncategories = [\"Nope\"]\n",
     )
     .unwrap();
-    let o = entrail(dir.path(), &["-c", "bad.toml", "validate"]);
+    let o = ENTRAIL.run_in(dir.path(), &["-c", "bad.toml", "validate"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

@@ -10,20 +10,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 use store::query::{AsArray, QueryEngine};
+use testkit::pipeline::runtime;
 
 /// Every category the simulated tenant serves over Graph.
 const ALL: &str = r#"["SignInLogs", "NonInteractiveUserSignInLogs", "ServicePrincipalSignInLogs",
     "ManagedIdentitySignInLogs", "AuditLogs", "ProvisioningLogs", "RiskyUsers", "UserRiskEvents",
     "RiskyServicePrincipals", "ServicePrincipalRiskEvents", "NetworkAccessTrafficLogs",
     "RemoteNetworkHealthLogs", "RiskyAgents", "AgentRiskEvents"]"#;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// Limits high enough that a test day takes seconds (the throttle behaviour has its own tests).
 fn fast_limits() -> Limits {

@@ -291,11 +291,7 @@ fn replaying_a_day_sends_exactly_its_archived_records_once_and_resumes() {
 fn a_down_sink_loses_exactly_the_counted_records_under_the_disk_budget() {
     let dir = tempfile::tempdir().unwrap();
     // A closed port: the syslog receiver is down.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testkit::net::free_tcp_port();
     let budget = 2 * 1024 * 1024;
     let config = format!(
         r#"

@@ -28,18 +28,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use store::query::{AsArray, QueryEngine};
-use testkit::pipeline::count;
+use testkit::pipeline::{count, runtime};
 
 const TOPIC: &str = "insights-logs";
 const PARTITIONS: i32 = 4;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// A 30-user tenant's day that ended yesterday at midnight UTC, as production would see it. Every source
 /// (Graph included, whatever the simulated server's `Date`) stamps `_IngestTime` with the local clock, which

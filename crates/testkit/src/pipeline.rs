@@ -1,10 +1,11 @@
-//! Pipeline test setup shared by `pipeline`'s integration tests (feature `pipeline`): open a pipeline on a
-//! temporary data directory, import generated events, and compare the archive with the generator's ground
-//! truth.
+//! Pipeline test setup shared by the integration tests of `pipeline` and `entrail` (feature `pipeline`): open
+//! a pipeline on a temporary data directory, write and import generated events, and compare the archive with
+//! the generator's ground truth.
 
 use model::Category;
 use pipeline::Pipeline;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use store::query::{AsArray, Int64Type, QueryEngine};
 
@@ -113,4 +114,23 @@ pub fn ingest_day(p: &mut Pipeline, dir: &Path, users: u32, categories: &[&str])
         .unwrap()
         .outcome
         .appended
+}
+
+/// Writes the days `cfg` generates (only `categories`, every category when empty; no ground truth kept) in
+/// the diagnostic-settings shape to `path`, one Event Hubs body `{"records":[record]}` per line, as `entrail
+/// import` and file sources read them.
+pub fn write_diagnostic_days(path: &Path, cfg: &sim::TenantConfig, categories: &[&str]) {
+    let tenant = sim::Tenant::new(cfg);
+    let mut events = sim::Generator::new(&tenant, cfg);
+    if !categories.is_empty() {
+        events = events.with_category_names(categories);
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for e in events.with_truth(false) {
+        if let Some(v) = sim::render(&e, sim::Shape::Diagnostic, true, &tenant) {
+            serde_json::to_writer(&mut out, &serde_json::json!({ "records": [v] })).unwrap();
+            out.write_all(b"\n").unwrap();
+        }
+    }
+    out.flush().unwrap();
 }

@@ -1,11 +1,10 @@
 //! Helpers of `tests/metrics.rs`: a Splunk HEC receiver that enforces its token (401 until fixed), generated
-//! input files, and a scrape of `/metrics` parsed into samples.
+//! input files, and a scrape of `/metrics` parsed into samples (`testkit::prom`).
 #![allow(clippy::unwrap_used)]
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -83,8 +82,7 @@ pub(crate) fn write_day(path: &Path, seed: u64, users: u32, garbage: usize) {
     std::fs::write(path, lines).unwrap();
 }
 
-/// Parsed samples: name, labels, value.
-pub(crate) type Samples = Vec<(String, BTreeMap<String, String>, f64)>;
+pub(crate) use testkit::prom::{Samples, get, sum};
 
 /// Scrapes `/metrics` and parses every sample line (panics on a line that is not the text format).
 pub(crate) fn scrape(rt: &tokio::runtime::Runtime, addr: std::net::SocketAddr) -> Samples {
@@ -95,57 +93,7 @@ pub(crate) fn scrape(rt: &tokio::runtime::Runtime, addr: std::net::SocketAddr) -
     let ctype = resp.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(ctype.starts_with("text/plain; version=0.0.4"), "{ctype}");
     let text = rt.block_on(resp.text()).unwrap();
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let (series, value) = line.rsplit_once(' ').unwrap();
-        let value: f64 = match value {
-            "+Inf" => f64::INFINITY,
-            v => v
-                .parse()
-                .unwrap_or_else(|_| panic!("bad value in {line:?}")),
-        };
-        let (name, labels) = match series.split_once('{') {
-            Some((n, rest)) => {
-                let body = rest.strip_suffix('}').unwrap();
-                let labels = body
-                    .split("\",")
-                    .map(|kv| {
-                        let (k, v) = kv.split_once("=\"").unwrap();
-                        (k.to_owned(), v.trim_end_matches('"').to_owned())
-                    })
-                    .collect();
-                (n.to_owned(), labels)
-            }
-            None => (series.to_owned(), BTreeMap::new()),
-        };
-        out.push((name, labels, value));
-    }
-    out
-}
-
-/// The value of the sample `name` whose labels include `labels` (None when absent).
-pub(crate) fn get(s: &Samples, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    s.iter()
-        .find(|(n, l, _)| {
-            n == name
-                && labels
-                    .iter()
-                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|x| x.2)
-}
-
-/// The sum of every `name` sample whose labels include `labels`.
-pub(crate) fn sum(s: &Samples, name: &str, labels: &[(&str, &str)]) -> f64 {
-    s.iter()
-        .filter(|(n, l, _)| {
-            n == name
-                && labels
-                    .iter()
-                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|x| x.2)
-        .sum()
+    testkit::prom::parse(&text)
 }
 
 /// The labels of one consumer.
