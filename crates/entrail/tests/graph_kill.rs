@@ -3,7 +3,7 @@
 //! once. Also `backfill` against the same tenant, killed and resumed.
 #![allow(clippy::unwrap_used)]
 
-use sim::server::{Limits, ServerConfig, SimServer};
+use sim::server::SimServer;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -12,22 +12,6 @@ use testkit::cli::Entrail;
 use testkit::pipeline::runtime;
 
 const ENTRAIL: Entrail = testkit::entrail!();
-
-/// A frozen tenant three hours after its day, throttled to 40 requests/s so collection takes long enough
-/// to be killed in the middle.
-fn start_server(rt: &tokio::runtime::Runtime) -> SimServer {
-    let mut cfg = ServerConfig::default();
-    cfg.tenant.users = 80;
-    cfg.limits = Limits {
-        reports_per_window: 40,
-        reports_window: Duration::from_secs(1),
-        identity_protection_per_window: 40,
-        identity_protection_window: Duration::from_secs(1),
-    };
-    cfg.clock.start = Some(cfg.tenant.end() + chrono::TimeDelta::hours(3));
-    cfg.clock.frozen = true;
-    rt.block_on(SimServer::start(cfg)).unwrap()
-}
 
 /// `start`: where the tail's first window starts (backfill covers what lies before it).
 fn write_config(dir: &Path, server: &SimServer, start: &str) -> std::path::PathBuf {
@@ -137,7 +121,7 @@ fn assert_matches_truth(config: &Path, server: &SimServer) {
 #[test]
 fn killing_the_collector_at_random_points_loses_and_duplicates_nothing() {
     let rt = runtime();
-    let server = start_server(&rt);
+    let server = testkit::pipeline::frozen_sim_server(&rt, 80);
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &server, "30h");
     // Kill points spread over collection, archiving and the pauses between them.
@@ -159,7 +143,7 @@ fn killing_the_collector_at_random_points_loses_and_duplicates_nothing() {
 #[test]
 fn a_killed_backfill_resumes_where_it_stopped() {
     let rt = runtime();
-    let server = start_server(&rt);
+    let server = testkit::pipeline::frozen_sim_server(&rt, 80);
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &server, "1h");
     let since = "2024-03-04T00:00:00Z";

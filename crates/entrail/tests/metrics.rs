@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used)]
 #![allow(clippy::disallowed_methods)] // the test reads its own small outputs whole
 
-use sim::server::{Limits, ServerConfig, SimServer};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -137,21 +136,6 @@ fn scrape_settled(run: &mut Run, addr: SocketAddr, what: &str, min_head: f64) ->
     }
 }
 
-/// The simulated tenant, frozen three hours after its day, at 40 requests/s.
-fn start_server(rt: &tokio::runtime::Runtime) -> SimServer {
-    let mut cfg = ServerConfig::default();
-    cfg.tenant.users = 10;
-    cfg.limits = Limits {
-        reports_per_window: 40,
-        reports_window: Duration::from_secs(1),
-        identity_protection_per_window: 40,
-        identity_protection_window: Duration::from_secs(1),
-    };
-    cfg.clock.start = Some(cfg.tenant.end() + chrono::TimeDelta::hours(3));
-    cfg.clock.frozen = true;
-    rt.block_on(SimServer::start(cfg)).unwrap()
-}
-
 /// Every figure that must agree with the log's head `h` and with the file sink's output.
 fn assert_consistent(s: &Samples, dir: &Path) {
     let h = head(s);
@@ -277,7 +261,7 @@ fn run_serves_metrics_and_healthz_while_records_flow_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let rt = testkit::pipeline::runtime();
-    let server = start_server(&rt);
+    let server = testkit::pipeline::frozen_sim_server(&rt, 10);
     std::fs::create_dir(d.join("in")).unwrap();
     write_day(&d.join("in/day1.json"), 101);
     let port = testkit::net::free_tcp_port();

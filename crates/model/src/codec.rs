@@ -102,9 +102,20 @@ pub fn encode_to_vec(record: &Record) -> Vec<u8> {
     out
 }
 
-/// Decodes one record encoded by [`encode`].
-pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
-    let mut r = Reader { bytes, at: 0 };
+/// The fixed fields every entry starts with.
+struct Header<'a> {
+    category: Category,
+    event_time: i64,
+    ingest_time: i64,
+    content_hash: u128,
+    revision: u32,
+    key: &'a str,
+    source: &'a str,
+    shape: Shape,
+}
+
+/// Reads an entry's version and [`Header`].
+fn header<'a>(r: &mut Reader<'a>) -> Result<Header<'a>, CodecError> {
     let version = r.u8()?;
     if version != VERSION {
         return Err(r.invalid(format!("unknown version {version}")));
@@ -112,18 +123,37 @@ pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
     let name = r.str()?;
     let category =
         Category::from_name(name).ok_or_else(|| r.invalid(format!("unknown category {name:?}")))?;
-    let event_time = i64::from_le_bytes(r.array()?);
-    let ingest_time = i64::from_le_bytes(r.array()?);
-    let content_hash = u128::from_le_bytes(r.array()?);
-    let revision = u32::from_le_bytes(r.array()?);
-    let key = r.str()?.to_owned();
-    let source = r.str()?.to_owned();
-    let shape = match r.u8()? {
-        0 => Shape::Graph,
-        1 => Shape::Diagnostic,
-        2 => Shape::LogAnalytics,
-        other => return Err(r.invalid(format!("unknown shape {other}"))),
-    };
+    Ok(Header {
+        category,
+        event_time: i64::from_le_bytes(r.array()?),
+        ingest_time: i64::from_le_bytes(r.array()?),
+        content_hash: u128::from_le_bytes(r.array()?),
+        revision: u32::from_le_bytes(r.array()?),
+        key: r.str()?,
+        source: r.str()?,
+        shape: match r.u8()? {
+            0 => Shape::Graph,
+            1 => Shape::Diagnostic,
+            2 => Shape::LogAnalytics,
+            other => return Err(r.invalid(format!("unknown shape {other}"))),
+        },
+    })
+}
+
+/// Decodes one record encoded by [`encode`].
+pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
+    let mut r = Reader { bytes, at: 0 };
+    let Header {
+        category,
+        event_time,
+        ingest_time,
+        content_hash,
+        revision,
+        key,
+        source,
+        shape,
+    } = header(&mut r)?;
+    let (key, source) = (key.to_owned(), source.to_owned());
     let columns = schema(category).columns.len();
     let mut values = vec![Value::Null; columns];
     let count = r.varint()?;

@@ -134,3 +134,20 @@ pub fn write_diagnostic_days(path: &Path, cfg: &sim::TenantConfig, categories: &
     }
     out.flush().unwrap();
 }
+
+/// The simulated tenant of `users` users served on loopback, its clock frozen three hours after its day
+/// and throttled to 40 requests/s (so a collection takes a few seconds).
+pub fn frozen_sim_server(rt: &tokio::runtime::Runtime, users: u32) -> sim::server::SimServer {
+    let mut cfg = sim::server::ServerConfig::default();
+    cfg.tenant.users = users;
+    cfg.limits = sim::server::Limits {
+        reports_per_window: 40,
+        reports_window: std::time::Duration::from_secs(1),
+        identity_protection_per_window: 40,
+        identity_protection_window: std::time::Duration::from_secs(1),
+    };
+    cfg.clock.start = Some(cfg.tenant.end() + chrono::TimeDelta::hours(3));
+    cfg.clock.frozen = true;
+    rt.block_on(sim::server::SimServer::start(cfg))
+        .unwrap_or_else(|e| panic!("starting the simulated tenant: {e}"))
+}

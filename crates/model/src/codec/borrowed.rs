@@ -11,7 +11,7 @@ use crate::Category;
 use crate::record::{Record, Shape, Value};
 use crate::schema::schema;
 
-use super::{CodecError, Reader, VERSION};
+use super::{CodecError, Header, Reader, header};
 
 /// A column value borrowed from an encoded entry; see [`Value`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -149,25 +149,16 @@ pub struct RecordRef<'a> {
 /// read.
 pub fn decode_ref(bytes: &[u8]) -> Result<RecordRef<'_>, CodecError> {
     let mut r = Reader { bytes, at: 0 };
-    let version = r.u8()?;
-    if version != VERSION {
-        return Err(r.invalid(format!("unknown version {version}")));
-    }
-    let name = r.str()?;
-    let category =
-        Category::from_name(name).ok_or_else(|| r.invalid(format!("unknown category {name:?}")))?;
-    let event_time = i64::from_le_bytes(r.array()?);
-    let ingest_time = i64::from_le_bytes(r.array()?);
-    let content_hash = u128::from_le_bytes(r.array()?);
-    let revision = u32::from_le_bytes(r.array()?);
-    let key = r.str()?;
-    let source = r.str()?;
-    let shape = match r.u8()? {
-        0 => Shape::Graph,
-        1 => Shape::Diagnostic,
-        2 => Shape::LogAnalytics,
-        other => return Err(r.invalid(format!("unknown shape {other}"))),
-    };
+    let Header {
+        category,
+        event_time,
+        ingest_time,
+        content_hash,
+        revision,
+        key,
+        source,
+        shape,
+    } = header(&mut r)?;
     let columns = schema(category).columns.len();
     let count = r.varint()?;
     let values_at = r.at;
