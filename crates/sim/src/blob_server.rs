@@ -200,14 +200,7 @@ impl BlobServer {
             .route("/{account}/{container}", get(list))
             .route("/{account}/{container}/{*blob}", get(get_blob))
             .with_state(app);
-        let (stop, mut stopped) = watch::channel(false);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.changed().await;
-                })
-                .await;
-        });
+        let stop = crate::serve::serve_until_stopped(listener, router);
         Ok(BlobServer { port, stats, stop })
     }
 

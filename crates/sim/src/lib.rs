@@ -35,6 +35,7 @@ pub mod golden;
 pub mod kafka;
 mod rhythm;
 pub mod s3_server;
+mod serve;
 pub mod server;
 pub mod shape;
 pub mod signin_rows;

@@ -209,6 +209,11 @@ pub(crate) fn evidence_keys(m: &Match) -> Vec<String> {
 /// A new alert (activity Create, count 1) for one match on `record` (the record that matched or completed
 /// the correlation; `None` when it is not at hand: then no entities beyond a correlation's group).
 pub fn new_alert(m: &Match, record: Option<&Record>, now_ms: i64) -> Alert {
+    alert_with(m, observables(m, record), now_ms)
+}
+
+/// The entities of a match: its record's, then a correlation's group-by values not already among them.
+pub(crate) fn observables(m: &Match, record: Option<&Record>) -> Vec<Observable> {
     let mut observables = record.map(entities).unwrap_or_default();
     if let Some(c) = &m.correlation {
         for (k, v) in &c.group {
@@ -231,6 +236,11 @@ pub fn new_alert(m: &Match, record: Option<&Record>, now_ms: i64) -> Alert {
             }
         }
     }
+    observables
+}
+
+/// A new alert for one match whose entities are `observables` (from [`observables`]).
+pub(crate) fn alert_with(m: &Match, observables: Vec<Observable>, now_ms: i64) -> Alert {
     let resources = observables
         .iter()
         .filter(|o| o.name == "resource")

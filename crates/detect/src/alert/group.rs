@@ -2,7 +2,7 @@
 //! seen, evidence) instead of raising another. State is bounded (`max_open` alerts, the least recently
 //! updated evicted) and expires (alerts whose window closed behind the newest event time are dropped).
 
-use super::build::{evidence_keys, group_entity, new_alert, update_alert};
+use super::build::{alert_with, evidence_keys, group_entity, new_alert, observables, update_alert};
 use super::ocsf::Alert;
 use crate::eval::Match;
 use model::Record;
@@ -112,11 +112,9 @@ impl AlertGrouper {
         {
             self.sweep();
         }
-        let candidate = new_alert(m, record, now_ms);
-        let key = (
-            m.rule_id.to_string(),
-            group_entity(m, &candidate.observables),
-        );
+        // The full alert is built only when a group opens; an update needs the entities alone.
+        let entities = observables(m, record);
+        let key = (m.rule_id.to_string(), group_entity(m, &entities));
         let within = self.open.get(&key).is_some_and(|a| {
             let first = a.finding_info.first_seen_time;
             t >= first.saturating_sub(self.window_ms) && t - first <= self.window_ms
@@ -138,7 +136,8 @@ impl AlertGrouper {
         } else if within {
             Grouped::Updated
         } else {
-            self.open.insert(key.clone(), candidate);
+            self.open
+                .insert(key.clone(), alert_with(m, entities, now_ms));
             Grouped::New
         };
         // The entry exists: inserted above, or found by `within`.

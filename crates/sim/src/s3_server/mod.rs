@@ -246,14 +246,7 @@ impl S3Server {
         let router = Router::new()
             .fallback(handlers::handle)
             .with_state(app.clone());
-        let (stop, mut stopped) = watch::channel(false);
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.changed().await;
-                })
-                .await;
-        });
+        let stop = crate::serve::serve_until_stopped(listener, router);
         Ok(S3Server { port, app, stop })
     }
 
