@@ -1,6 +1,7 @@
 //! `entrail run --every` with file sources only: records flow to the sink each pass, a file dropped in
 //! between passes is picked up by the final pass that SIGTERM triggers, and the process exits 0 (it used to
-//! sleep with no signal handler and die with 143, skipping that last pass).
+//! sleep with no signal handler and die with 143, skipping that last pass). A bad line that every pass reads
+//! again is quarantined once.
 #![allow(clippy::unwrap_used)]
 #![allow(clippy::disallowed_methods)] // the test reads its own small outputs whole
 
@@ -21,7 +22,7 @@ fn sigterm_runs_a_last_pass_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir(d.join("in")).unwrap();
-    std::fs::write(d.join("in/a.json"), format!("{AUDIT}\n")).unwrap();
+    std::fs::write(d.join("in/a.json"), format!("{AUDIT}\n{{not json\n")).unwrap();
     std::fs::write(
         d.join("entrail.toml"),
         r#"data_dir = "data"
@@ -89,4 +90,12 @@ path = "out.jsonl"
     };
     assert!(status.success(), "{status}:\n{}", logs());
     assert_eq!(lines(&d.join("out.jsonl")), 2, "{}", logs());
+    // Both passes read a.json's bad line; the quarantine holds it once.
+    assert_eq!(
+        lines(&d.join("data/quarantine/quarantine.jsonl")),
+        1,
+        "{}",
+        logs()
+    );
+    assert!(logs().contains("2 duplicates, 0 quarantined"), "{}", logs());
 }

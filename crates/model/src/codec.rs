@@ -13,7 +13,10 @@ mod borrowed;
 #[cfg(test)]
 mod borrowed_tests;
 
-pub use borrowed::{EncodedValue, EncodedValues, RecordRef, ValueRef, decode_ref};
+pub use borrowed::{
+    EncodedValue, EncodedValues, EntryCursor, RecordRef, ValueRef, decode_ref, decode_ref_visiting,
+    read_entry,
+};
 
 use crate::Category;
 use crate::record::{Record, Shape, Value};
@@ -42,6 +45,15 @@ pub enum CodecError {
 
 /// Appends the encoding of `record` to `out`.
 pub fn encode(record: &Record, out: &mut Vec<u8>) {
+    encode_head(record, record.raw.len(), out);
+    out.extend_from_slice(record.raw.as_bytes());
+}
+
+/// Appends the encoding of `record` but for the bytes of its raw text, which end it and are `raw_len` long
+/// (`record.raw` itself is not read, so the caller may have taken it out): `out` followed by the raw text is
+/// exactly what [`encode`] appends. For a caller that writes the raw text from where it is (the log's
+/// vectored writes) instead of copying it.
+pub fn encode_head(record: &Record, raw_len: usize, out: &mut Vec<u8>) {
     out.push(VERSION);
     put_str(out, record.category.name());
     out.extend_from_slice(&record.event_time.to_le_bytes());
@@ -92,7 +104,7 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
             }
         }
     }
-    put_str(out, &record.raw);
+    put_varint(out, raw_len as u64);
 }
 
 /// Encodes `record` into a new buffer.
@@ -318,6 +330,10 @@ mod tests {
             let r = record(values);
             let bytes = encode_to_vec(&r);
             prop_assert_eq!(decode(&bytes), Ok(r.clone()));
+            let mut head = Vec::new();
+            encode_head(&r, r.raw.len(), &mut head);
+            head.extend_from_slice(r.raw.as_bytes());
+            prop_assert_eq!(&head, &bytes);
             prop_assert_eq!(decode_key(&bytes), Ok((r.category, r.key.clone(), r.content_hash, r.ingest_time)));
         }
 

@@ -122,7 +122,7 @@ impl<R: BufRead> Framer<R> {
                 Framer::Json(Box::new(Scanner::new(reader)))
             }
             Format::Csv => Framer::Csv(CsvRows {
-                lines: LineReader::new(reader),
+                lines: LineReader::new(reader).counting_quotes(),
                 header: None,
                 row: 0,
             }),
@@ -165,7 +165,7 @@ pub(crate) struct Line {
     pub bytes: Vec<u8>,
     /// Its full length (may exceed the bytes kept).
     pub len: u64,
-    /// Number of `"` in the full line.
+    /// Number of `"` in the full line (counted only by a reader made [`LineReader::counting_quotes`]).
     pub quotes: u64,
 }
 
@@ -174,6 +174,8 @@ pub(crate) struct LineReader<R> {
     r: R,
     no: u64,
     done: bool,
+    /// Whether to count quotes (CSV needs them; JSON Lines does not).
+    quotes: bool,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -182,7 +184,14 @@ impl<R: BufRead> LineReader<R> {
             r,
             no: 0,
             done: false,
+            quotes: false,
         }
+    }
+
+    /// The same reader counting the quotes of every line.
+    pub(crate) fn counting_quotes(mut self) -> LineReader<R> {
+        self.quotes = true;
+        self
     }
 
     /// The next line, `None` at the end; an I/O error is returned once, then the end.
@@ -220,7 +229,9 @@ impl<R: BufRead> LineReader<R> {
                 None => (chunk, chunk.len(), false),
             };
             line.len += seg.len() as u64;
-            line.quotes += memchr::memchr_iter(b'"', seg).count() as u64;
+            if self.quotes {
+                line.quotes += memchr::memchr_iter(b'"', seg).count() as u64;
+            }
             let room = usize::try_from(MAX_RECORD_BYTES)
                 .unwrap_or(usize::MAX)
                 .saturating_sub(line.bytes.len());

@@ -109,6 +109,11 @@ pub(crate) fn canonical(v: &Node<'_>) -> String {
 
 /// If `s` (trimmed) is a JSON object or array, its canonical text.
 fn canonical_if_json(s: &str) -> Option<String> {
+    // Most strings start with neither a bracket nor (Unicode) white space: skip trimming them.
+    let first = *s.as_bytes().first()?;
+    if !matches!(first, b'{' | b'[') && first > b' ' && first.is_ascii() {
+        return None;
+    }
     let t = s.trim();
     if !(t.starts_with('{') && t.ends_with('}') || t.starts_with('[') && t.ends_with(']')) {
         return None;

@@ -5,7 +5,7 @@
 //! Lookups go exact-match first, then ignoring ASCII case ([`get_ci`]); duplicate keys resolve to the first.
 //! [`write_canonical`] renders a node as canonical compact JSON (keys sorted, no whitespace).
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
@@ -89,7 +89,11 @@ pub(crate) enum Node<'a> {
 impl<'a> Node<'a> {
     /// Parses JSON text.
     pub(crate) fn parse(text: &'a str) -> Result<Node<'a>, serde_json::Error> {
-        serde_json::from_str(text)
+        // What `serde_json::from_str` does, with one set of scratch stacks for the whole value.
+        let mut de = serde_json::Deserializer::from_str(text);
+        let node = NodeSeed(&mut Stacks::default()).deserialize(&mut de)?;
+        de.end()?;
+        Ok(node)
     }
 
     /// The same value owning all its text.
@@ -305,13 +309,31 @@ impl<'de> Deserialize<'de> for Text<'de> {
 
 impl<'de> Deserialize<'de> for Node<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NodeVisitor)
+        NodeSeed(&mut Stacks::default()).deserialize(d)
     }
 }
 
-struct NodeVisitor;
+/// Scratch stacks for one parse: an object's entries (an array's items) are gathered on the shared stack and
+/// moved out at their exact count when it closes, so no vector grows by doubling and nested values reuse the
+/// same room.
+#[derive(Default)]
+struct Stacks<'de> {
+    entries: Vec<(Cow<'de, str>, Node<'de>)>,
+    items: Vec<Node<'de>>,
+}
 
-impl<'de> Visitor<'de> for NodeVisitor {
+/// Parses one value with the parse's [`Stacks`].
+struct NodeSeed<'s, 'de>(&'s mut Stacks<'de>);
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_, 'de> {
+    type Value = Node<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_, 'de> {
     type Value = Node<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -349,22 +371,24 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Null)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
-        Node::deserialize(d)
+        self.deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element::<Node<'de>>()? {
-            items.push(v);
+        let st = self.0;
+        let base = st.items.len();
+        while let Some(v) = seq.next_element_seed(NodeSeed(&mut *st))? {
+            st.items.push(v);
         }
-        Ok(Node::Arr(items))
+        Ok(Node::Arr(st.items.drain(base..).collect()))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        let st = self.0;
+        let base = st.entries.len();
         while let Some(Text(k)) = map.next_key::<Text<'de>>()? {
-            let v = map.next_value::<Node<'de>>()?;
-            entries.push((k, v));
+            let v = map.next_value_seed(NodeSeed(&mut *st))?;
+            st.entries.push((k, v));
         }
-        Ok(Node::Obj(entries))
+        Ok(Node::Obj(st.entries.drain(base..).collect()))
     }
 }
 

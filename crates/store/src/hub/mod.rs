@@ -95,7 +95,8 @@ pub struct IngestOutcome {
     pub appended: u64,
     /// Of those, new revisions of a known key.
     pub revisions: u64,
-    /// Exact duplicates dropped (counted, not appended).
+    /// Exact duplicates dropped (counted, not appended), including rejected input an open quarantine
+    /// entry already holds.
     pub duplicates: u64,
     /// Items quarantined.
     pub quarantined: u64,
@@ -214,6 +215,9 @@ impl Hub {
             self.failed = true;
             return Err(e.into());
         }
+        let mut rejected = rejected;
+        // Input an open quarantine entry already holds (a repeating run re-reading a file) is a duplicate.
+        outcome.duplicates += self.quarantine.retain_new(&mut rejected) as u64;
         outcome.quarantined = rejected.len() as u64;
         if !rejected.is_empty() {
             self.stats.count_quarantined(&rejected);
@@ -242,8 +246,11 @@ impl Hub {
     ) -> Result<(), LogError> {
         let mut end = None;
         let mut frames = Frames::with_capacity(APPEND_CHUNK_BYTES + APPEND_CHUNK_SLACK);
-        for (r, _) in records.into_iter().zip(keep).filter(|(_, k)| **k) {
-            frames.push_with(|out| codec::encode(&r, out))?;
+        for (mut r, _) in records.into_iter().zip(keep).filter(|(_, k)| **k) {
+            // The raw text, most of a record, goes to the log from where it is (see `Frames`).
+            let raw = std::mem::take(&mut r.raw);
+            let raw_len = raw.len();
+            frames.push_with_tail(|out| codec::encode_head(&r, raw_len, out), raw.into_bytes())?;
             self.stats.count_appended(&r);
             outcome.appended += 1;
             drop(r);

@@ -155,6 +155,37 @@ fn rejected_input_is_quarantined_durably() {
 }
 
 #[test]
+fn rejected_input_read_again_is_not_quarantined_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = |line: u32| Rejected {
+        position: Position {
+            source: "files".into(),
+            location: "f.json".into(),
+            at: format!("line {line}"),
+        },
+        raw: b"{bad".to_vec(),
+        reason: "not JSON".into(),
+        category: None,
+    };
+    {
+        let mut hub = Hub::open(dir.path(), config()).unwrap();
+        let o = hub.ingest(vec![], vec![bad(3), bad(3)]).unwrap();
+        assert_eq!((o.quarantined, o.duplicates), (1, 1));
+    }
+    // A repeating run reads the same file again, after a restart: nothing new, one entry stays.
+    let mut hub = Hub::open(dir.path(), config()).unwrap();
+    let o = hub.ingest(vec![], vec![bad(3), bad(4)]).unwrap();
+    assert_eq!((o.quarantined, o.duplicates), (1, 1));
+    assert_eq!(hub.quarantine().entries().len(), 2);
+    // Once resolved (a retry decoded it), the same failure again is new input.
+    hub.quarantine().resolve(1).unwrap();
+    let o = hub.ingest(vec![], vec![bad(3)]).unwrap();
+    assert_eq!(o.quarantined, 1);
+    assert_eq!(hub.quarantine().open_count(), 2);
+    assert_eq!(hub.stats().quarantined["unknown"], 3);
+}
+
+#[test]
 fn after_a_failed_append_nothing_is_remembered_as_seen() {
     let dir = tempfile::tempdir().unwrap();
     {

@@ -30,6 +30,8 @@ mod segment;
 mod writer;
 
 #[cfg(test)]
+mod frames_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fs::{self, File, OpenOptions, TryLockError};

@@ -44,19 +44,15 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Fills in the checksum fields of frames built by [`super::Frames`] (payload checksums `payload_crcs`),
-/// the first at offset `first`.
-pub(crate) fn seal_frames(buf: &mut [u8], payload_crcs: &[u32], first: u64) {
-    let mut pos = 0;
-    for (offset, crc) in (first..).zip(payload_crcs) {
+/// Fills in the checksum fields of frames built by [`super::Frames`] (headers at `starts` in `buf`, payload
+/// checksums `payload_crcs`), the first at offset `first`.
+pub(crate) fn seal_frames(buf: &mut [u8], starts: &[usize], payload_crcs: &[u32], first: u64) {
+    for ((offset, crc), &pos) in (first..).zip(payload_crcs).zip(starts) {
         let Some(header) = buf.get_mut(pos..pos + FRAME_HEADER) else {
             return;
         };
-        let mut len = [0; 4];
-        len.copy_from_slice(&header[..4]);
         let crc = crc32c::crc32c_append(*crc, &offset.to_le_bytes());
         header[4..].copy_from_slice(&crc.to_le_bytes());
-        pos += FRAME_HEADER + u32::from_le_bytes(len) as usize;
     }
 }
 
@@ -260,7 +256,7 @@ mod tests {
             frames.push(e).unwrap();
         }
         let mut buf = frames.buf;
-        seal_frames(&mut buf, &frames.crcs, 7);
+        seal_frames(&mut buf, &frames.starts, &frames.crcs, 7);
         assert_eq!(buf.len(), 3 * FRAME_HEADER + 6);
         let mut r = &buf[..];
         let mut payload = Vec::new();

@@ -11,16 +11,17 @@
 //! fsync fails, what reached the disk is unknown, so the log is poisoned: every waiting and later
 //! `append` fails with [`LogError::WriterFailed`] until the log is reopened and recovered.
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
-use super::frames::Frames;
-use super::segment::{self, FRAME_HEADER, SparseIndex};
+use super::frames::{Frames, write_pieces};
+use super::segment::{self, SparseIndex};
 use super::{LogConfig, LogError};
+use crate::seal::SegmentDigest;
 
 /// The writer stops lingering once this many bytes are queued.
 pub(crate) const LINGER_FLUSH_BYTES: usize = 1 << 20;
@@ -51,7 +52,7 @@ pub(crate) struct SegmentMeta {
 
 /// One `append` call waiting for its commit.
 struct Pending {
-    frames: Vec<u8>,
+    frames: Frames,
     first: u64,
     end: u64,
     enqueued: Instant,
@@ -137,6 +138,7 @@ impl Shared {
             .sum();
         frames.buf.reserve_exact(total);
         frames.crcs.reserve_exact(entries.len());
+        frames.starts.reserve_exact(entries.len());
         for entry in entries {
             frames.push(entry)?;
         }
@@ -149,22 +151,19 @@ impl Shared {
 
     /// Assigns offsets to `frames` and queues them for the writer without waiting.
     pub(crate) fn enqueue(&self, frames: Frames) -> Result<Range<u64>, LogError> {
-        let Frames {
-            buf: mut frames,
-            crcs,
-        } = frames;
+        let mut frames = frames;
         let mut st = lock(&self.state);
         if let Some(err) = Self::failure(&st) {
             return Err(err);
         }
         let first = st.next_offset;
-        if crcs.is_empty() {
+        if frames.is_empty() {
             return Ok(first..first);
         }
-        let end = first + crcs.len() as u64;
-        segment::seal_frames(&mut frames, &crcs, first);
+        let end = first + frames.len() as u64;
+        segment::seal_frames(&mut frames.buf, &frames.starts, &frames.crcs, first);
         st.next_offset = end;
-        st.queued_bytes += frames.len();
+        st.queued_bytes += frames.bytes();
         st.queue.push(Pending {
             frames,
             first,
@@ -237,6 +236,9 @@ pub(crate) struct ActiveSegment {
     /// Index entries already copied to the shared [`SegmentMeta`].
     pub(crate) published: usize,
     pub(crate) unsynced: bool,
+    /// The seal's digest of every byte written so far, when a seal hook takes one and the writer wrote
+    /// the segment from its first byte (see [`crate::seal::SegmentDigest`]).
+    pub(crate) digest: Option<SegmentDigest>,
 }
 
 impl ActiveSegment {
@@ -259,6 +261,7 @@ impl ActiveSegment {
             index,
             published,
             unsynced: false,
+            digest: None,
         })
     }
 }
@@ -304,20 +307,26 @@ type WriteResult = Result<(), (PathBuf, io::Error)>;
 
 fn write_group(shared: &Shared, active: &mut ActiveSegment, group: &[Pending]) -> WriteResult {
     for p in group {
-        let len = p.frames.len() as u64;
+        let len = p.frames.bytes() as u64;
         if active.bytes > 0 && active.bytes + len > shared.cfg.segment_bytes {
             roll(shared, active, p.first)?;
         }
-        active
-            .file
-            .write_all(&p.frames)
-            .map_err(|e| (active.path.clone(), e))?;
-        let mut pos = 0usize;
-        for offset in p.first..p.end {
-            active.index.observe(offset, active.bytes + pos as u64);
-            let mut l = [0u8; 4];
-            l.copy_from_slice(&p.frames[pos..pos + 4]);
-            pos += FRAME_HEADER + u32::from_le_bytes(l) as usize;
+        if active.bytes == 0 && active.digest.is_none() {
+            active.digest = shared
+                .seal
+                .get()
+                .and_then(|s| s.running_hash())
+                .map(|alg| SegmentDigest::new(alg, active.base));
+        }
+        let pieces = p.frames.pieces();
+        write_pieces(&mut active.file, &pieces).map_err(|e| (active.path.clone(), e))?;
+        if let Some(d) = &mut active.digest {
+            for piece in &pieces {
+                d.update(piece);
+            }
+        }
+        for (offset, pos) in (p.first..p.end).zip(p.frames.positions()) {
+            active.index.observe(offset, active.bytes + pos);
         }
         active.bytes += len;
         active.count += p.end - p.first;
@@ -367,7 +376,13 @@ fn roll(shared: &Shared, active: &mut ActiveSegment, base: u64) -> WriteResult {
         tracing::warn!(error = %err, "writing segment index failed; it will be rebuilt on open");
     }
     if let Some(seal) = shared.seal.get() {
-        seal.segment_closed(&active.path, active.base, active.count);
+        match active.digest.take() {
+            // Digested from the first byte: no need to read the file back.
+            Some(d) if d.bytes() == active.bytes => {
+                seal.segment_closed_digested(&active.path, active.base, active.count, d)
+            }
+            _ => seal.segment_closed(&active.path, active.base, active.count),
+        }
     }
     let path = segment::segment_path(&shared.dir, base);
     let file = OpenOptions::new()
@@ -398,6 +413,7 @@ fn roll(shared: &Shared, active: &mut ActiveSegment, base: u64) -> WriteResult {
         index: SparseIndex::default(),
         published: 0,
         unsynced: false,
+        digest: None,
     };
     Ok(())
 }

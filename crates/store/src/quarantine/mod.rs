@@ -1,10 +1,12 @@
 //! The quarantine: input that could not become a canonical record, kept durably with its position, raw bytes
 //! and reason, so nothing is dropped silently. Append-only: entries and their resolutions are lines in
 //! `<dir>/quarantine.jsonl`; an entry is open until a `resolved` line names it (after `entrail quarantine
-//! retry` decoded it successfully).
+//! retry` decoded it successfully). Input already held by an open entry (same position, bytes and reason: a
+//! repeating run re-reading the same file) is not added again.
 
 use model::Rejected;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -61,6 +63,24 @@ pub struct Quarantine {
     path: PathBuf,
     file: File,
     entries: Vec<Entry>,
+    /// [`fingerprint`]s of the open entries.
+    open: HashSet<u128>,
+}
+
+/// What makes two rejections the same: where the input was, its bytes and why it failed.
+fn fingerprint(r: &Rejected) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [
+        r.position.source.as_bytes(),
+        r.position.location.as_bytes(),
+        r.position.at.as_bytes(),
+        &r.raw,
+        r.reason.as_bytes(),
+    ] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.digest128()
 }
 
 impl Quarantine {
@@ -102,14 +122,33 @@ impl Quarantine {
                 }
             }
         }
+        let open = entries
+            .iter()
+            .filter(|e| !e.resolved)
+            .map(|e| fingerprint(&e.rejected))
+            .collect();
         Ok(Quarantine {
             path,
             file,
             entries,
+            open,
         })
     }
 
-    /// Adds rejected items and syncs them to disk before returning their ids.
+    /// Removes from `items` what an open entry already holds (same position, bytes and reason), and
+    /// duplicates within `items`; returns how many were removed.
+    pub fn retain_new(&self, items: &mut Vec<Rejected>) -> usize {
+        let before = items.len();
+        let mut seen = HashSet::new();
+        items.retain(|r| {
+            let f = fingerprint(r);
+            !self.open.contains(&f) && seen.insert(f)
+        });
+        before - items.len()
+    }
+
+    /// Adds rejected items and syncs them to disk before returning their ids. Items already held by an
+    /// open entry are added again; call [`Quarantine::retain_new`] first to skip them.
     pub fn add(&mut self, items: Vec<Rejected>) -> Result<Vec<u64>, QuarantineError> {
         if items.is_empty() {
             return Ok(Vec::new());
@@ -133,6 +172,8 @@ impl Quarantine {
             new.push(entry);
         }
         self.write_synced(&buf)?;
+        self.open
+            .extend(new.iter().map(|e| fingerprint(&e.rejected)));
         self.entries.extend(new);
         Ok(ids)
     }
@@ -148,6 +189,14 @@ impl Quarantine {
         self.write_synced(&buf)?;
         if let Some(e) = self.entries.iter_mut().find(|e| e.id == id) {
             e.resolved = true;
+            let f = fingerprint(&e.rejected);
+            if !self
+                .entries
+                .iter()
+                .any(|o| !o.resolved && fingerprint(&o.rejected) == f)
+            {
+                self.open.remove(&f);
+            }
         }
         Ok(())
     }

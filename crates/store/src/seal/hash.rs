@@ -9,10 +9,10 @@ use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 use datafusion::parquet::file::statistics::Statistics;
 use sha2::{Digest, Sha256};
 
-use super::entry::{Block, Body, Region};
+use super::entry::{Body, Region};
+use super::running::SegmentDigest;
 use super::{SealError, hex};
 use crate::archive::EVENT_TIME_COLUMN;
-use crate::log::MAX_ENTRY_BYTES;
 
 /// A 32-byte digest (BLAKE3 or SHA-256).
 pub(crate) type Digest32 = [u8; 32];
@@ -50,30 +50,23 @@ impl HashAlg {
         }
     }
 
-    fn hasher(self) -> Hasher {
+    /// An incremental hasher of this kind.
+    pub(crate) fn hasher(self) -> Hasher {
         match self {
             HashAlg::Blake3 => Hasher::Blake3(Box::new(blake3::Hasher::new())),
             HashAlg::Sha256 => Hasher::Sha256(Sha256::new()),
         }
     }
-
-    /// The digest of `bytes`.
-    pub(crate) fn digest(self, bytes: &[u8]) -> Digest32 {
-        match self {
-            HashAlg::Blake3 => *blake3::hash(bytes).as_bytes(),
-            HashAlg::Sha256 => Sha256::digest(bytes).into(),
-        }
-    }
 }
 
 /// An incremental hash of either kind.
-enum Hasher {
+pub(crate) enum Hasher {
     Blake3(Box<blake3::Hasher>),
     Sha256(Sha256),
 }
 
 impl Hasher {
-    fn update(&mut self, bytes: &[u8]) {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
         match self {
             Hasher::Blake3(h) => {
                 h.update(bytes);
@@ -82,7 +75,7 @@ impl Hasher {
         }
     }
 
-    fn finalize(self) -> Digest32 {
+    pub(crate) fn finalize(self) -> Digest32 {
         match self {
             Hasher::Blake3(h) => *h.finalize().as_bytes(),
             Hasher::Sha256(h) => h.finalize().into(),
@@ -116,60 +109,8 @@ pub(crate) fn root_of<'a>(alg: HashAlg, digests: impl IntoIterator<Item = &'a [u
     hex(&h.finalize())
 }
 
-/// Walks frame headers across a byte stream, tracking the offset of the record each byte belongs to.
-struct FrameWalk {
-    /// Offset the next frame to start will have.
-    next: u64,
-    /// Payload bytes left in the current frame.
-    skip: u64,
-    /// Header bytes gathered so far.
-    header: [u8; 8],
-    have: usize,
-}
-
-impl FrameWalk {
-    /// The record holding the next byte: the current frame, or the next one at a frame boundary.
-    fn current(&self) -> u64 {
-        if self.skip == 0 && self.have == 0 {
-            self.next
-        } else {
-            self.next.saturating_sub(1)
-        }
-    }
-
-    fn feed(&mut self, mut buf: &[u8]) {
-        while !buf.is_empty() {
-            if self.skip > 0 {
-                let n = usize::try_from(self.skip)
-                    .unwrap_or(usize::MAX)
-                    .min(buf.len());
-                buf = &buf[n..];
-                self.skip -= n as u64;
-                continue;
-            }
-            if self.have == 0 {
-                self.next += 1;
-            }
-            let n = (8 - self.have).min(buf.len());
-            self.header[self.have..self.have + n].copy_from_slice(&buf[..n]);
-            self.have += n;
-            buf = &buf[n..];
-            if self.have == 8 {
-                let [l0, l1, l2, l3, ..] = self.header;
-                let len = u64::from(u32::from_le_bytes([l0, l1, l2, l3]));
-                // A damaged length is not followed: the rest counts as this record.
-                self.skip = if len > MAX_ENTRY_BYTES as u64 {
-                    u64::MAX
-                } else {
-                    len
-                };
-                self.have = 0;
-            }
-        }
-    }
-}
-
-/// Seals the log segment at `path` (relative path `rel`), holding `entries` entries from `base`.
+/// Seals the log segment at `path` (relative path `rel`), holding `entries` entries from `base`, by reading it
+/// back. The log's writer computes the same seal while writing ([`SegmentDigest`]) when it can.
 pub fn hash_segment(
     path: &Path,
     rel: String,
@@ -179,45 +120,18 @@ pub fn hash_segment(
 ) -> Result<Body, SealError> {
     let mut file = File::open(path).map_err(|e| SealError::io(path, e))?;
     let mut buf = vec![0u8; BLOCK_BYTES as usize];
-    let mut walk = FrameWalk {
-        next: base,
-        skip: 0,
-        header: [0; 8],
-        have: 0,
-    };
-    let mut blocks = Vec::new();
-    let mut digests = Vec::new();
-    let mut pos = 0u64;
+    let mut digest = SegmentDigest::new(alg, base);
     loop {
         let n = read_full(&mut file, &mut buf).map_err(|e| SealError::io(path, e))?;
         if n == 0 {
             break;
         }
-        let first = walk.current();
-        walk.feed(&buf[..n]);
-        let digest = alg.digest(&buf[..n]);
-        blocks.push(Block {
-            start: pos,
-            len: n as u64,
-            first,
-            last: walk.next.saturating_sub(1).max(first),
-            digest: hex(&digest),
-        });
-        digests.push(digest);
-        pos += n as u64;
+        digest.update(&buf[..n]);
         if (n as u64) < BLOCK_BYTES {
             break;
         }
     }
-    Ok(Body::Segment {
-        path: rel,
-        alg,
-        bytes: pos,
-        root: root_of(alg, &digests),
-        base,
-        entries,
-        blocks,
-    })
+    Ok(digest.finish(rel, entries))
 }
 
 /// One row group as found in a footer.

@@ -22,7 +22,9 @@
 //! # Hook-ups
 //! The log and the archive call a [`SealHook`] (a [`Sealer`]) when a segment is closed, before segments are
 //! trimmed, and whenever the archive stores a new manifest (files added, files deleted with their reason).
-//! [`Sealer::catch_up_log`] and [`Sealer::catch_up_archive`] seal what a crash left unsealed.
+//! [`Sealer::catch_up_log`] and [`Sealer::catch_up_archive`] seal what a crash left unsealed. The log's writer
+//! digests each segment as it writes it ([`SegmentDigest`]), so sealing a closed segment reads nothing back
+//! (a segment the writer did not see whole, such as one reopened after a restart, is read back instead).
 mod chain;
 mod config;
 mod entry;
@@ -31,6 +33,7 @@ mod files;
 mod hash;
 mod key;
 mod report;
+mod running;
 mod sealer;
 mod verify;
 
@@ -45,6 +48,7 @@ pub use error::{ErrorKind, SealError};
 pub use hash::{BLOCK_BYTES, HashAlg, hash_parquet, hash_segment};
 pub use key::{generate_key_pair, key_id, load_signing_key, load_verifying_key};
 pub use report::{Finding, FindingKind, PolicyDeletion, VerifyOptions, VerifyReport};
+pub use running::SegmentDigest;
 pub use sealer::Sealer;
 pub use verify::verify;
 
@@ -59,6 +63,18 @@ pub trait SealHook: Send + Sync {
     /// A log segment was closed (fsynced; no entry will be added to it) holding `entries` entries from
     /// offset `base`.
     fn segment_closed(&self, path: &Path, base: u64, entries: u64);
+    /// The hash function to digest segments with while they are written, if the hook takes such digests
+    /// ([`SealHook::segment_closed_digested`]); `None` (the default) makes the log call
+    /// [`SealHook::segment_closed`], which reads the segment back.
+    fn running_hash(&self) -> Option<HashAlg> {
+        None
+    }
+    /// As [`SealHook::segment_closed`], with the segment's digest computed while it was written (from its
+    /// first byte to its last, with the [`SealHook::running_hash`] function), so the file need not be read.
+    fn segment_closed_digested(&self, path: &Path, base: u64, entries: u64, digest: SegmentDigest) {
+        let _ = digest;
+        self.segment_closed(path, base, entries);
+    }
     /// These log segments are about to be deleted because every consumer is past `below_offset`.
     fn segments_removing(&self, paths: &[PathBuf], below_offset: u64);
     /// The archive in `archive_dir` replaced its manifest `before` by `after` (files are in place; removed

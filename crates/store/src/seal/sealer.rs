@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::chain::{Chain, root};
 use super::entry::Body;
-use super::{SealConfig, SealError, SealHook, hash_parquet, hash_segment, rel_path};
+use super::{
+    HashAlg, SealConfig, SealError, SealHook, SegmentDigest, hash_parquet, hash_segment, rel_path,
+};
 use crate::archive::{FileEntry, Manifest};
 
 /// Appends seals to the chain of one data directory; share it with an `Arc` (it is the [`SealHook`] of the
@@ -16,7 +18,7 @@ pub struct Sealer {
     data_dir: PathBuf,
     chain: Mutex<Chain>,
     failures: AtomicU64,
-    hash: super::HashAlg,
+    hash: HashAlg,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -69,6 +71,24 @@ impl Sealer {
             return Ok(());
         }
         let body = hash_segment(path, rel, base, entries, self.hash)?;
+        let mut chain = self.chain();
+        chain.append(vec![body])?;
+        chain.maybe_checkpoint(false)
+    }
+
+    /// Seals the closed log segment at `path` from the digest its writer computed (a no-op when it is sealed
+    /// already). The digest must cover the whole file with this sealer's hash function.
+    pub fn seal_segment_digested(
+        &self,
+        path: &Path,
+        entries: u64,
+        digest: SegmentDigest,
+    ) -> Result<(), SealError> {
+        let rel = rel_path(&self.data_dir, path);
+        if self.chain().state.live.contains_key(&rel) {
+            return Ok(());
+        }
+        let body = digest.finish(rel, entries);
         let mut chain = self.chain();
         chain.append(vec![body])?;
         chain.maybe_checkpoint(false)
@@ -261,6 +281,19 @@ impl Sealer {
 impl SealHook for Sealer {
     fn segment_closed(&self, path: &Path, base: u64, entries: u64) {
         self.report("a log segment", self.seal_segment(path, base, entries));
+    }
+
+    fn running_hash(&self) -> Option<HashAlg> {
+        Some(self.hash)
+    }
+
+    fn segment_closed_digested(&self, path: &Path, base: u64, entries: u64, digest: SegmentDigest) {
+        let result = if digest.alg() == self.hash {
+            self.seal_segment_digested(path, entries, digest)
+        } else {
+            self.seal_segment(path, base, entries)
+        };
+        self.report("a log segment", result);
     }
 
     fn segments_removing(&self, paths: &[PathBuf], below_offset: u64) {

@@ -226,3 +226,176 @@ fn both_hash_functions_seal_and_verify_and_find_an_edited_block() {
         assert!(findings[0].location.contains("block 1"), "{findings:?}");
     }
 }
+
+/// One segment close the log reported: path, base, entries, and the digest computed while writing.
+type Closed = (std::path::PathBuf, u64, u64, Option<SegmentDigest>);
+
+/// A hook that records what the log reported.
+struct Recorder {
+    alg: Option<HashAlg>,
+    closed: std::sync::Mutex<Vec<Closed>>,
+}
+
+impl SealHook for Recorder {
+    fn segment_closed(&self, path: &Path, base: u64, entries: u64) {
+        let mut c = self.closed.lock().unwrap();
+        c.push((path.to_owned(), base, entries, None));
+    }
+    fn segments_removing(&self, _: &[std::path::PathBuf], _: u64) {}
+    fn manifest_stored(
+        &self,
+        _: &Path,
+        _: &crate::archive::Manifest,
+        _: &crate::archive::Manifest,
+    ) {
+    }
+    fn running_hash(&self) -> Option<HashAlg> {
+        self.alg
+    }
+    fn segment_closed_digested(&self, path: &Path, base: u64, entries: u64, d: SegmentDigest) {
+        let mut c = self.closed.lock().unwrap();
+        c.push((path.to_owned(), base, entries, Some(d)));
+    }
+}
+
+fn recorder(alg: Option<HashAlg>) -> Arc<Recorder> {
+    Arc::new(Recorder {
+        alg,
+        closed: std::sync::Mutex::new(Vec::new()),
+    })
+}
+
+/// Appends batches of entries of varied sizes (frames straddle the 1 MiB blocks) until `rolls` segments closed.
+fn fill_until_rolled(log: &Log, rec: &Recorder, rolls: usize, seed: u64) {
+    let mut x = seed | 1;
+    while rec.closed.lock().unwrap().len() < rolls {
+        let batch: Vec<Vec<u8>> = (0..37)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                vec![(i % 251) as u8; (x % 9000) as usize]
+            })
+            .collect();
+        // Every other batch keeps its payload tails out of the buffer (vectored writes).
+        let mut frames = crate::log::Frames::default();
+        for e in batch {
+            if x.is_multiple_of(2) {
+                frames.push(&e).unwrap();
+            } else {
+                frames.push_with_tail(|out| out.push(1), e).unwrap();
+            }
+        }
+        let range = log.enqueue(frames).unwrap();
+        log.wait_durable(range.end).unwrap();
+    }
+}
+
+fn small_log(dir: &Path) -> Log {
+    Log::open(
+        &dir.join("log"),
+        LogConfig {
+            segment_bytes: 3 << 20,
+            max_commit_delay: std::time::Duration::ZERO,
+            fsync: false,
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_seal_digested_while_writing_equals_the_seal_of_the_file_read_back() {
+    for alg in [HashAlg::Blake3, HashAlg::Sha256] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = small_log(dir.path());
+        let rec = recorder(Some(alg));
+        log.set_seal_hook(rec.clone());
+        fill_until_rolled(&log, &rec, 3, 42);
+        let closed = std::mem::take(&mut *rec.closed.lock().unwrap());
+        assert_eq!(closed.len(), 3);
+        let mut next_base = 0;
+        for (path, base, entries, digest) in closed {
+            assert_eq!(base, next_base);
+            next_base = base + entries;
+            let digest = digest.expect("the writer digests a segment it wrote from its first byte");
+            let written = digest.finish("log/x.seg".into(), entries);
+            let read_back = hash_segment(&path, "log/x.seg".into(), base, entries, alg).unwrap();
+            assert_eq!(written, read_back, "{alg:?} {}", path.display());
+            let Body::Segment { bytes, blocks, .. } = &written else {
+                panic!("not a segment body")
+            };
+            assert_eq!(*bytes, fs::metadata(&path).unwrap().len());
+            assert!(blocks.len() >= 3, "{} blocks", blocks.len());
+        }
+    }
+}
+
+#[test]
+fn a_segment_reopened_after_a_restart_is_sealed_by_reading_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = small_log(dir.path());
+        log.append(&[&[1u8; 5000][..]]).unwrap();
+    }
+    let log = small_log(dir.path());
+    let rec = recorder(Some(HashAlg::Blake3));
+    log.set_seal_hook(rec.clone());
+    fill_until_rolled(&log, &rec, 2, 7);
+    let closed = rec.closed.lock().unwrap();
+    // The first segment had bytes before this writer: no running digest; the next one has one.
+    assert!(closed[0].3.is_none());
+    assert!(closed[1].3.is_some());
+}
+
+#[test]
+fn a_hook_without_a_running_hash_is_told_to_read_the_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = small_log(dir.path());
+    let rec = recorder(None);
+    log.set_seal_hook(rec.clone());
+    fill_until_rolled(&log, &rec, 2, 9);
+    assert!(rec.closed.lock().unwrap().iter().all(|c| c.3.is_none()));
+}
+
+#[test]
+fn the_sealer_seals_from_the_running_digest_and_verify_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sealer(dir.path(), None);
+    let log = log_with_segments(dir.path(), Some(s.clone()));
+    assert!(s.failures() == 0 && s.head().0 >= 2);
+    drop(log);
+    s.checkpoint().unwrap();
+    let r = verify(&opts(dir.path(), None)).unwrap();
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+}
+
+proptest::proptest! {
+    #[test]
+    fn a_digest_fed_in_any_pieces_equals_the_one_fed_at_once(
+        lens in proptest::collection::vec(0usize..300_000, 1..20),
+        cuts in proptest::collection::vec(0usize..3_000_000, 0..12),
+    ) {
+        let mut bytes = Vec::new();
+        for (i, len) in lens.iter().enumerate() {
+            bytes.extend_from_slice(&(*len as u32).to_le_bytes());
+            bytes.extend_from_slice(&[0u8; 4]);
+            bytes.extend(std::iter::repeat_n(i as u8, *len));
+        }
+        let mut whole = SegmentDigest::new(HashAlg::Blake3, 10);
+        whole.update(&bytes);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut pieces = SegmentDigest::new(HashAlg::Blake3, 10);
+        let mut at = 0;
+        for c in cuts.into_iter().chain([bytes.len()]) {
+            pieces.update(&bytes[at..c]);
+            at = c;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.seg");
+        fs::write(&path, &bytes).unwrap();
+        let read = hash_segment(&path, "s".into(), 10, lens.len() as u64, HashAlg::Blake3).unwrap();
+        proptest::prop_assert_eq!(whole.finish("s".into(), lens.len() as u64), read.clone());
+        proptest::prop_assert_eq!(pieces.finish("s".into(), lens.len() as u64), read);
+    }
+}
