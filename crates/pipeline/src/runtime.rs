@@ -247,6 +247,7 @@ impl Pipeline {
             row_group_rows: c.row_group_rows,
             zstd_level: c.zstd_level,
             compact_zstd_level: c.compact_zstd_level,
+            compaction: c.compaction,
             compact_below_bytes: c.compact_below_bytes,
             default_retention_days: c.default_retention_days,
             legal_holds: c.legal_holds.clone(),

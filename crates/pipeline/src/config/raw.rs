@@ -133,10 +133,13 @@ pub struct RawLogConfig {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawArchiveConfig {
-    /// zstd level for Parquet pages (default 3, 1..=22).
+    /// zstd level of the files partition buffers are written to (default 1, 1..=22).
     pub zstd_level: Option<i32>,
-    /// zstd level of the files compaction writes (default: `zstd_level`, 1..=22; docs/archive.md).
+    /// zstd level of the files compaction merges write (default: `zstd_level` or 3, whichever is higher,
+    /// 1..=22; docs/archive.md).
     pub compact_zstd_level: Option<i32>,
+    /// How compaction makes one file of several: `merge` (default) or `stitch` (docs/archive.md).
+    pub compaction: Option<store::archive::CompactionMode>,
     /// Rows per Parquet row group (default 131072).
     pub row_group_rows: Option<usize>,
     /// Files smaller than this many MiB are merged by compaction (default 64).

@@ -18,8 +18,11 @@ pub struct Config {
     pub dedupe_horizon: Duration,
     /// zstd level.
     pub zstd_level: i32,
-    /// zstd level of compaction outputs (`archive.compact_zstd_level`; `None`: `zstd_level`).
+    /// zstd level of compaction outputs (`archive.compact_zstd_level`; `None`: `zstd_level` or 3,
+    /// whichever is higher).
     pub compact_zstd_level: Option<i32>,
+    /// How compaction makes one file of several (`archive.compaction`).
+    pub compaction: store::archive::CompactionMode,
     /// Rows per row group.
     pub row_group_rows: usize,
     /// Compaction threshold in bytes.

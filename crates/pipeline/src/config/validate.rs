@@ -83,7 +83,7 @@ impl RawConfig {
                     Duration::ZERO
                 }
             };
-        let zstd_level = self.archive.zstd_level.unwrap_or(3);
+        let zstd_level = self.archive.zstd_level.unwrap_or(1);
         if !(1..=22).contains(&zstd_level) {
             errors.push(ConfigError::new(
                 "archive.zstd_level",
@@ -312,6 +312,7 @@ impl RawConfig {
             dedupe_horizon,
             zstd_level,
             compact_zstd_level: self.archive.compact_zstd_level,
+            compaction: self.archive.compaction.unwrap_or_default(),
             row_group_rows,
             compact_below_bytes: self.archive.compact_below_mib.unwrap_or(64) * 1024 * 1024,
             archive_max_buffer_bytes: max_buffer_mib * 1024 * 1024,

@@ -15,11 +15,14 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::config::CompactionMode;
 use super::file::{
-    FileWriter, hash_file, hex128, sort_columns, sorted_by_event_time, sync_dir, writer_properties,
+    FileSummary, FileWriter, hash_file, hex128, sort_columns, sorted_by_event_time, sync_dir,
+    writer_properties,
 };
 use super::manifest::{DeletedFile, Deletion, DeletionReason, FileEntry};
-use super::merge::{SortedMerge, footer_sorted_by};
+use super::merge::{SortedMerge, footer_sorted_by, footer_stitched};
+use super::stitch::stitch;
 use super::{Archive, ArchiveError, arrow_schema};
 
 /// Rows per batch read from an input file (with ~4 KB records, ~8 MiB of values).
@@ -209,8 +212,12 @@ impl Archive {
         // Inputs each sorted by the table's entity columns (as the writer makes them) are merged in that
         // order, so that the day's rows of one user end up side by side; others are concatenated.
         let keys = sort_columns(&schema);
+        // A stitched file is sorted per row group only: it can be stitched again, not merged in order.
+        let stitching = self.cfg.compaction == CompactionMode::Stitch;
         let by_keys = !sorted_by_event_time(&schema, &keys)
-            && inputs.iter().all(|(_, _, b)| footer_sorted_by(b, &keys));
+            && inputs
+                .iter()
+                .all(|(_, _, b)| footer_sorted_by(b, &keys) && (stitching || !footer_stitched(b)));
         let sorted_by: Vec<usize> = if by_keys {
             keys.clone()
         } else {
@@ -228,13 +235,46 @@ impl Archive {
             self.cfg.compaction_zstd_level(),
             &sorted_by,
         )?;
-        let mut writer = FileWriter::create(&tmp, schema.clone(), props)?;
+        let out = Output {
+            tmp,
+            path: out,
+            rel,
+            table: table.clone(),
+            day,
+            first_offset,
+            last_offset,
+            sorted,
+        };
+        if stitching {
+            let paths: Vec<PathBuf> = inputs.iter().map(|(_, p, _)| p.clone()).collect();
+            if let Some(s) = stitch(&paths, &out.tmp, props.clone())? {
+                let entries: Vec<FileEntry> = inputs.into_iter().map(|(f, _, _)| f).collect();
+                let summary = FileSummary {
+                    rows: s.rows,
+                    bytes: s.bytes,
+                    xxh3: s.xxh3,
+                    min_event_time: entries
+                        .iter()
+                        .map(|f| f.min_event_time_us)
+                        .min()
+                        .unwrap_or(0),
+                    max_event_time: entries
+                        .iter()
+                        .map(|f| f.max_event_time_us)
+                        .max()
+                        .unwrap_or(0),
+                    max_revision: entries.iter().map(|f| f.max_revision).max().unwrap_or(0),
+                };
+                return out.publish(summary, entries).map(Some);
+            }
+            tracing::info!(file = %out.path.display(), "inputs' Parquet schemas differ; merging instead of stitching");
+        }
+        let mut writer = FileWriter::create(&out.tmp, schema.clone(), props)?;
         let arrow = |e| ArchiveError::Arrow {
             table: table.clone(),
             source: e,
         };
         let mut entries = Vec::new();
-        let mut expected_rows = 0;
         if by_keys {
             // One batch per input is held: keep their sum near one read batch.
             let batch_rows = (READ_BATCH_ROWS / inputs.len()).max(256);
@@ -245,7 +285,6 @@ impl Archive {
                     .build()
                     .map_err(|e| ArchiveError::parquet(&path, e))?;
                 readers.push(reader);
-                expected_rows += f.rows;
                 entries.push(f);
             }
             let mut merge =
@@ -267,42 +306,62 @@ impl Archive {
                         .map_err(arrow)?;
                     writer.write(&batch)?;
                 }
-                expected_rows += f.rows;
                 entries.push(f);
             }
         }
         let summary = writer.finish()?;
+        out.publish(summary, entries).map(Some)
+    }
+}
+
+/// Where a merge's output goes and what its manifest entry says besides the file's summary.
+struct Output {
+    tmp: PathBuf,
+    path: PathBuf,
+    rel: String,
+    table: String,
+    day: String,
+    first_offset: u64,
+    last_offset: u64,
+    sorted: bool,
+}
+
+impl Output {
+    /// Checks that the written file holds every row of `inputs`, renames it into place (fsyncing its
+    /// directory) and returns the merge, not yet listed in the manifest.
+    fn publish(self, summary: FileSummary, inputs: Vec<FileEntry>) -> Result<Merge, ArchiveError> {
+        let expected_rows: u64 = inputs.iter().map(|f| f.rows).sum();
         if summary.rows != expected_rows {
             return Err(ArchiveError::Mismatch {
-                path: tmp,
+                path: self.tmp,
                 reason: format!(
                     "merged {} rows, the inputs list {expected_rows}",
                     summary.rows
                 ),
             });
         }
-        fs::rename(&tmp, &out).map_err(|e| ArchiveError::io(&out, e))?;
-        if let Some(parent) = out.parent() {
+        fs::rename(&self.tmp, &self.path).map_err(|e| ArchiveError::io(&self.path, e))?;
+        if let Some(parent) = self.path.parent() {
             sync_dir(parent)?;
         }
-        Ok(Some(Merge {
+        Ok(Merge {
             output: FileEntry {
-                path: rel,
-                table,
-                day,
+                path: self.rel,
+                table: self.table,
+                day: self.day,
                 rows: summary.rows,
                 bytes: summary.bytes,
                 min_event_time_us: summary.min_event_time,
                 max_event_time_us: summary.max_event_time,
-                first_offset,
-                last_offset,
+                first_offset: self.first_offset,
+                last_offset: self.last_offset,
                 max_revision: summary.max_revision,
-                sorted,
+                sorted: self.sorted,
                 xxh3_128: hex128(summary.xxh3),
                 created_us: 0,
             },
-            inputs: entries,
-        }))
+            inputs,
+        })
     }
 }
 

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ArchiveError;
 
+/// The lowest zstd level compaction merges write at when `compact_zstd_level` is not set.
+const DEFAULT_COMPACT_ZSTD_LEVEL: i32 = 3;
+
 /// How long one category's partitions are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -45,6 +48,20 @@ impl LegalHold {
     }
 }
 
+/// How [`Archive::compact`](super::Archive::compact) makes one file of several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompactionMode {
+    /// Merge the inputs' rows in sort order and encode them again at `compact_zstd_level`: one user's rows
+    /// of the whole partition end up side by side, which makes the archive ~15% smaller than its inputs
+    /// (docs/archive.md).
+    #[default]
+    Merge,
+    /// Copy the inputs' row groups byte for byte into one file: no decoding or compression, a fraction of
+    /// merge's CPU, but the archive stays the size of the files as first written.
+    Stitch,
+}
+
 /// How the archive writes, compacts and expires Parquet files. Build with
 /// `ArchiveConfig::default()` and override fields; [`Archive::open`](super::Archive::open)
 /// validates it.
@@ -57,18 +74,21 @@ pub struct ArchiveConfig {
     /// Default 256 Ki.
     pub flush_rows: usize,
     /// A partition buffer holding this many bytes (by the archive's accounting: its rows' encoded log
-    /// entries plus 32 bytes per row) is written out to a file. Default 64 MiB.
+    /// entries plus 64 bytes per row) is written out to a file. Default 64 MiB.
     pub flush_bytes: u64,
     /// The partition buffers together never hold more than this many bytes (same accounting): before a
     /// record would pass it, the largest buffers are written out. At least `flush_bytes`. Default 64 MiB,
     /// sized so that a whole ingest stays under 256 MB of resident memory (docs/benchmarks.md).
     pub max_buffered_bytes: u64,
-    /// zstd level of the files partition buffers are written to, 1..=22. Default 3.
+    /// zstd level of the files partition buffers are written to, 1..=22. Default 1: compaction (in
+    /// `merge` mode) compresses every row again, so these files are mostly short-lived.
     pub zstd_level: i32,
-    /// zstd level of the files [`Archive::compact`](super::Archive::compact) writes, 1..=22; `None` (the
-    /// default) uses `zstd_level`. Compaction rewrites every row once, in the background: a higher level
-    /// here trades compaction CPU for archive size (docs/archive.md).
+    /// zstd level of the files [`Archive::compact`](super::Archive::compact) merges write, 1..=22; `None`
+    /// (the default) uses `zstd_level` or 3, whichever is higher. Compaction rewrites every row once, in the
+    /// background: a higher level here trades compaction CPU for archive size (docs/archive.md).
     pub compact_zstd_level: Option<i32>,
+    /// How compaction makes one file of several: merge (default) or stitch.
+    pub compaction: CompactionMode,
     /// Files smaller than this are merged by [`Archive::compact`](super::Archive::compact).
     /// Default 64 MiB.
     pub compact_below_bytes: u64,
@@ -88,8 +108,9 @@ impl Default for ArchiveConfig {
             flush_rows: 256 * 1024,
             flush_bytes: 64 * 1024 * 1024,
             max_buffered_bytes: 64 * 1024 * 1024,
-            zstd_level: 3,
+            zstd_level: 1,
             compact_zstd_level: None,
+            compaction: CompactionMode::Merge,
             compact_below_bytes: 64 * 1024 * 1024,
             retention: HashMap::new(),
             default_retention_days: None,
@@ -159,9 +180,11 @@ impl ArchiveConfig {
         }
     }
 
-    /// The zstd level of compaction outputs: `compact_zstd_level`, else `zstd_level`.
+    /// The zstd level of compaction outputs: `compact_zstd_level`, else `zstd_level` or 3, whichever is
+    /// higher.
     pub fn compaction_zstd_level(&self) -> i32 {
-        self.compact_zstd_level.unwrap_or(self.zstd_level)
+        self.compact_zstd_level
+            .unwrap_or(self.zstd_level.max(DEFAULT_COMPACT_ZSTD_LEVEL))
     }
 
     /// The retention policy of `category`.

@@ -175,14 +175,32 @@ pub(crate) fn sort_indices(
     Ok((!identity).then_some(indices))
 }
 
-/// Streams Parquet into a file while hashing and counting what is written.
+/// Streams Parquet into a file while hashing and counting what is written. The Parquet writer is created
+/// at the first non-empty batch, once [`plain_text_columns`] has looked at its values.
 pub(crate) struct FileWriter {
-    writer: ArrowWriter<HashingWriter<BufWriter<File>>>,
+    state: WriterState,
     path: std::path::PathBuf,
     rows: u64,
     min_event_time: Option<i64>,
     max_event_time: Option<i64>,
     max_revision: u32,
+}
+
+/// What a [`FileWriter`]'s Parquet writer will be made of.
+struct Pending {
+    sink: HashingWriter<BufWriter<File>>,
+    schema: SchemaRef,
+    props: WriterProperties,
+}
+
+/// A [`FileWriter`]'s Parquet writer, or what it will be made of.
+enum WriterState {
+    /// No row written yet.
+    Pending(Box<Pending>),
+    /// Writing.
+    Open(Box<ArrowWriter<HashingWriter<BufWriter<File>>>>),
+    /// Failed while being opened.
+    Broken,
 }
 
 impl FileWriter {
@@ -192,16 +210,13 @@ impl FileWriter {
         schema: SchemaRef,
         props: WriterProperties,
     ) -> Result<Self, ArchiveError> {
-        let file = File::create(path).map_err(|e| ArchiveError::io(path, e))?;
-        let sink = HashingWriter {
-            inner: BufWriter::with_capacity(1 << 20, file),
-            hasher: Xxh3::new(),
-            bytes: 0,
-        };
-        let writer = ArrowWriter::try_new(sink, schema, Some(props))
-            .map_err(|e| ArchiveError::parquet(path, e))?;
+        let sink = HashingWriter::create(path)?;
         Ok(Self {
-            writer,
+            state: WriterState::Pending(Box::new(Pending {
+                sink,
+                schema,
+                props,
+            })),
             path: path.to_path_buf(),
             rows: 0,
             min_event_time: None,
@@ -210,8 +225,52 @@ impl FileWriter {
         })
     }
 
+    /// The Parquet writer, created on first use with the dictionary choices [`plain_text_columns`] makes
+    /// from `first` (the file's first rows).
+    fn open(
+        &mut self,
+        first: Option<&RecordBatch>,
+    ) -> Result<&mut ArrowWriter<HashingWriter<BufWriter<File>>>, ArchiveError> {
+        if let WriterState::Pending(_) = self.state {
+            let WriterState::Pending(pending) =
+                std::mem::replace(&mut self.state, WriterState::Broken)
+            else {
+                return Err(broken(&self.path));
+            };
+            let Pending {
+                sink,
+                schema,
+                props,
+            } = *pending;
+            let plain = first.map(plain_text_columns).unwrap_or_default();
+            let props = if plain.is_empty() {
+                props
+            } else {
+                plain
+                    .into_iter()
+                    .fold(props.into_builder(), |b, name| {
+                        let path = ColumnPath::from(name);
+                        b.set_column_dictionary_enabled(path.clone(), false)
+                            .set_column_encoding(path, Encoding::PLAIN)
+                    })
+                    .build()
+            };
+            let writer = ArrowWriter::try_new(sink, schema, Some(props))
+                .map_err(|e| ArchiveError::parquet(&self.path, e))?;
+            self.state = WriterState::Open(Box::new(writer));
+        }
+        let path = &self.path;
+        match &mut self.state {
+            WriterState::Open(w) => Ok(w),
+            _ => Err(broken(path)),
+        }
+    }
+
     /// Appends a batch (its schema must be the file's).
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<(), ArchiveError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
         if let Some(t) = batch.column_by_name(EVENT_TIME_COLUMN)
             && let Some(t) = t.as_primitive_opt::<TimestampMicrosecondType>()
         {
@@ -230,15 +289,17 @@ impl FileWriter {
             self.max_revision = self.max_revision.max(u32::try_from(max).unwrap_or(0));
         }
         self.rows += batch.num_rows() as u64;
-        self.writer
+        let path = self.path.clone();
+        let writer = self.open(Some(batch))?;
+        writer
             .write(batch)
-            .map_err(|e| ArchiveError::parquet(&self.path, e))?;
+            .map_err(|e| ArchiveError::parquet(&path, e))?;
         // The writer buffers a whole row group before encoding it; with 4 KB records a 128k-row group would
         // hold ~500 MB. Close the row group early once it holds this much, so memory stays bounded.
-        if self.writer.in_progress_size() > MAX_ROW_GROUP_BUFFER {
-            self.writer
+        if writer.in_progress_size() > MAX_ROW_GROUP_BUFFER {
+            writer
                 .flush()
-                .map_err(|e| ArchiveError::parquet(&self.path, e))?;
+                .map_err(|e| ArchiveError::parquet(&path, e))?;
         }
         Ok(())
     }
@@ -267,21 +328,21 @@ impl FileWriter {
 
     /// Writes the footer, flushes and fsyncs the file.
     pub(crate) fn finish(mut self) -> Result<FileSummary, ArchiveError> {
+        self.open(None)?;
         let path = self.path;
-        self.writer
+        let WriterState::Open(mut writer) = self.state else {
+            return Err(broken(&path));
+        };
+        writer
             .finish()
             .map_err(|e| ArchiveError::parquet(&path, e))?;
         // `finish` wrote the footer; the sink still has to reach the disk.
-        let sink = self.writer.inner_mut();
-        sink.inner.flush().map_err(|e| ArchiveError::io(&path, e))?;
-        sink.inner
-            .get_ref()
-            .sync_all()
-            .map_err(|e| ArchiveError::io(&path, e))?;
+        let sink = writer.inner_mut();
+        let (bytes, xxh3) = sink.sync(&path)?;
         Ok(FileSummary {
             rows: self.rows,
-            bytes: sink.bytes,
-            xxh3: sink.hasher.digest128(),
+            bytes,
+            xxh3,
             min_event_time: self.min_event_time.unwrap_or(0),
             max_event_time: self.max_event_time.unwrap_or(0),
             max_revision: self.max_revision,
@@ -289,11 +350,80 @@ impl FileWriter {
     }
 }
 
+/// The error of a [`FileWriter`] whose Parquet writer failed to open.
+fn broken(path: &Path) -> ArchiveError {
+    ArchiveError::Mismatch {
+        path: path.to_path_buf(),
+        reason: "the Parquet writer failed to open earlier".to_owned(),
+    }
+}
+
+/// Rows of a file's first batch looked at to choose its text columns' encodings.
+const DICTIONARY_SAMPLE_ROWS: usize = 1024;
+
+/// Fewer non-null sampled values than this decide nothing (the dictionary stays on).
+const DICTIONARY_SAMPLE_MIN: usize = 64;
+
+/// The dictionary-encoded text columns of `batch` (a file's first rows) whose sampled values are more than
+/// 90% distinct: a dictionary there only costs interning until it passes its size limit and falls back to
+/// `PLAIN`, so they are written `PLAIN` from the start. Generated sign-ins' `LocationDetails`,
+/// `DeviceDetail` and `AuthenticationDetails` are such columns (random coordinates, browser versions,
+/// step times); real tenants' `LocationDetails` of one user repeat and keep their dictionary. The rows are
+/// sorted by entity, so the sample holds the rows of a few users: a column that repeats per user keeps
+/// its dictionary.
+pub(crate) fn plain_text_columns(batch: &RecordBatch) -> Vec<String> {
+    let n = batch.num_rows().min(DICTIONARY_SAMPLE_ROWS);
+    let schema = batch.schema();
+    let mut plain = Vec::new();
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if field.data_type() != &DataType::Utf8
+            || column_encoding(field.name(), field.data_type()).is_some()
+        {
+            continue;
+        }
+        let Some(values) = column.as_string_opt::<i32>() else {
+            continue;
+        };
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        let mut non_null = 0usize;
+        for i in (0..n).filter(|i| values.is_valid(*i)) {
+            non_null += 1;
+            seen.insert(xxhash_rust::xxh3::xxh3_64(values.value(i).as_bytes()));
+        }
+        if non_null >= DICTIONARY_SAMPLE_MIN && seen.len() * 10 > non_null * 9 {
+            plain.push(field.name().clone());
+        }
+    }
+    plain
+}
+
 /// A `Write` that hashes and counts every byte on its way to `inner`.
-struct HashingWriter<W> {
+pub(crate) struct HashingWriter<W> {
     inner: W,
     hasher: Xxh3,
     bytes: u64,
+}
+
+impl HashingWriter<BufWriter<File>> {
+    /// Creates (truncates) the file at `path`, written through a 1 MiB buffer.
+    pub(crate) fn create(path: &Path) -> Result<Self, ArchiveError> {
+        let file = File::create(path).map_err(|e| ArchiveError::io(path, e))?;
+        Ok(Self {
+            inner: BufWriter::with_capacity(1 << 20, file),
+            hasher: Xxh3::new(),
+            bytes: 0,
+        })
+    }
+
+    /// Flushes and fsyncs the file; its size and xxh3-128.
+    pub(crate) fn sync(&mut self, path: &Path) -> Result<(u64, u128), ArchiveError> {
+        self.inner.flush().map_err(|e| ArchiveError::io(path, e))?;
+        self.inner
+            .get_ref()
+            .sync_all()
+            .map_err(|e| ArchiveError::io(path, e))?;
+        Ok((self.bytes, self.hasher.digest128()))
+    }
 }
 
 impl<W: Write> Write for HashingWriter<W> {

@@ -10,7 +10,8 @@ use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use datafusion::parquet::arrow::arrow_reader::{ArrowReaderBuilder, ParquetRecordBatchReader};
 
 /// Whether a file's footer says that every row group is sorted by `columns` (ascending, nulls first), as
-/// the archive writes them. The writer sorts a whole file, not each row group alone.
+/// the archive writes them. The writer sorts a whole file, not each row group alone; a stitched file
+/// ([`footer_stitched`]) is sorted per row group only.
 pub(crate) fn footer_sorted_by<T>(builder: &ArrowReaderBuilder<T>, columns: &[usize]) -> bool {
     let groups = builder.metadata().row_groups();
     !groups.is_empty()
@@ -24,6 +25,19 @@ pub(crate) fn footer_sorted_by<T>(builder: &ArrowReaderBuilder<T>, columns: &[us
                     })
             })
         })
+}
+
+/// Footer key-value of a stitched file ([`super::stitch`]): each row group is sorted on its own, the
+/// file as a whole is not, so it cannot be an input of a [`SortedMerge`].
+pub(crate) const STITCHED_KEY: &str = "entrail.stitched";
+
+/// Whether a file's footer says it was stitched ([`STITCHED_KEY`]).
+pub(crate) fn footer_stitched<T>(builder: &ArrowReaderBuilder<T>) -> bool {
+    builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .is_some_and(|kv| kv.iter().any(|kv| kv.key == STITCHED_KEY))
 }
 
 /// One input: its reader, the batch being merged and that batch's sort keys.
