@@ -13,6 +13,9 @@ use crate::schema::schema;
 
 use super::{CodecError, Header, Reader, header};
 
+mod cursor;
+pub use cursor::{EntryCursor, read_entry};
+
 /// A column value borrowed from an encoded entry; see [`Value`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ValueRef<'a> {
@@ -74,6 +77,21 @@ pub struct EncodedValue<'a> {
 }
 
 impl<'a> EncodedValue<'a> {
+    /// The payload as encoded: the text's bytes for a text value (unchecked UTF-8), 1 or 8 bytes otherwise.
+    pub fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+
+    /// Byte position of the payload in the entry.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
+    /// Whether the value is text ([`ValueRef::String`] or [`ValueRef::Dynamic`]), its payload the text.
+    pub fn is_text(&self) -> bool {
+        matches!(self.tag, 1 | 6)
+    }
+
     /// The decoded value.
     pub fn get(&self) -> Result<ValueRef<'a>, CodecError> {
         let fixed = |n: usize| -> Result<[u8; 8], CodecError> {
@@ -148,6 +166,16 @@ pub struct RecordRef<'a> {
 /// column indices, trailing bytes); the UTF-8 of the values and of the raw text is checked when they are
 /// read.
 pub fn decode_ref(bytes: &[u8]) -> Result<RecordRef<'_>, CodecError> {
+    decode_ref_visiting(bytes, |_, _| {})
+}
+
+/// [`decode_ref`] that also shows `visit` every value (with the entry's category) as the structure check
+/// walks past it, undecoded: a consumer that needs a few values of every entry (the archive's sort keys)
+/// takes them from the walk [`decode_ref`] makes anyway.
+pub fn decode_ref_visiting<'a>(
+    bytes: &'a [u8],
+    mut visit: impl FnMut(Category, &EncodedValue<'a>),
+) -> Result<RecordRef<'a>, CodecError> {
     let mut r = Reader { bytes, at: 0 };
     let Header {
         category,
@@ -166,6 +194,7 @@ pub fn decode_ref(bytes: &[u8]) -> Result<RecordRef<'_>, CodecError> {
     let mut previous: Option<usize> = None;
     for _ in 0..count {
         let v = next_encoded(&mut r, columns, category)?;
+        visit(category, &v);
         ordered &= previous.is_none_or(|p| v.index > p);
         previous = Some(v.index);
     }
@@ -261,6 +290,18 @@ impl<'a> RecordRef<'a> {
             .map(|v| v.and_then(|v| Ok((v.index, v.get()?))))
     }
 
+    /// Calls `f` with the column index and value of every value whose column `wanted` marks
+    /// (`wanted[index]`; columns past its end are not wanted), in encoded order; only those values are
+    /// decoded (their UTF-8 checked). One tight pass over the entry, for readers that want a few columns
+    /// of many entries (detection).
+    pub fn select_values(
+        &self,
+        wanted: &[bool],
+        mut f: impl FnMut(usize, ValueRef<'a>),
+    ) -> Result<(), CodecError> {
+        select(self.bytes, self.values_at, self.count, wanted, &mut f)
+    }
+
     /// The value of column `index` ([`ValueRef::Null`] when absent); only that value is decoded.
     pub fn value(&self, index: usize) -> Result<ValueRef<'a>, CodecError> {
         let mut found = None;
@@ -307,6 +348,67 @@ impl<'a> RecordRef<'a> {
             raw: self.raw()?.to_owned(),
         })
     }
+}
+
+/// The loop of [`RecordRef::select_values`] over `count` values starting at byte `at` of `b`.
+fn select<'a>(
+    b: &'a [u8],
+    at: usize,
+    count: u64,
+    wanted: &[bool],
+    f: &mut impl FnMut(usize, ValueRef<'a>),
+) -> Result<(), CodecError> {
+    let mut at = at;
+    for _ in 0..count {
+        let index = quick_varint(b, &mut at)?;
+        let tag = *b.get(at).ok_or(CodecError::Truncated { at })?;
+        at += 1;
+        let len = match tag {
+            1 | 6 => quick_varint(b, &mut at)?,
+            2 => 1,
+            3..=5 => 8,
+            other => {
+                return Err(CodecError::Invalid {
+                    at,
+                    what: format!("unknown value tag {other}"),
+                });
+            }
+        };
+        let payload = usize::try_from(len)
+            .ok()
+            .and_then(|n| b.get(at..at.checked_add(n)?))
+            .ok_or(CodecError::Truncated { at })?;
+        let index = usize::try_from(index).unwrap_or(usize::MAX);
+        if wanted.get(index).copied().unwrap_or(false) {
+            let v = EncodedValue {
+                index,
+                tag,
+                payload,
+                at,
+            };
+            f(index, v.get()?);
+        }
+        at += payload.len();
+    }
+    Ok(())
+}
+
+/// A varint at `*at` (one byte in the common case), advancing `at`.
+#[inline]
+fn quick_varint(b: &[u8], at: &mut usize) -> Result<u64, CodecError> {
+    let mut n = 0u64;
+    for shift in (0..64).step_by(7) {
+        let x = *b.get(*at).ok_or(CodecError::Truncated { at: *at })?;
+        *at += 1;
+        n |= u64::from(x & 0x7f) << shift;
+        if x & 0x80 == 0 {
+            return Ok(n);
+        }
+    }
+    Err(CodecError::Invalid {
+        at: *at,
+        what: "varint too long".into(),
+    })
 }
 
 /// Iterator over an entry's encoded values; see [`RecordRef::encoded_values`].

@@ -108,7 +108,13 @@ proptest! {
             .filter(|(_, v)| !v.is_null())
             .map(|(i, v)| (i, ValueRef::from(v)))
             .collect();
-        prop_assert_eq!(streamed, expected);
+        prop_assert_eq!(&streamed, &expected);
+        // `select_values` yields exactly the wanted columns of `values`.
+        let wanted: Vec<bool> = (0..r.values.len()).map(|i| (i * 7 + r.key.len()) % 3 != 0).collect();
+        let mut selected = Vec::new();
+        b.select_values(&wanted, |i, v| selected.push((i, v))).unwrap();
+        let want: Vec<(usize, ValueRef<'_>)> = streamed.into_iter().filter(|(i, _)| wanted[*i]).collect();
+        prop_assert_eq!(selected, want);
     }
 
     #[test]
@@ -193,4 +199,80 @@ fn invalid_utf8_is_reported_when_read() {
     let b = decode_ref(&bytes).unwrap();
     assert!(matches!(b.value(1), Err(CodecError::Invalid { .. })));
     assert!(b.to_record().is_err());
+}
+
+/// Reads an entry through [`read_entry`] in one pass: the record it describes, or the first error.
+fn cursor_read(bytes: &[u8]) -> Result<Record, CodecError> {
+    let mut c = read_entry(bytes)?;
+    let mut values = vec![Value::Null; crate::schema::schema(c.category).columns.len()];
+    while let Some(v) = c.next_value() {
+        let v = v?;
+        values[v.index] = v.get()?.to_value();
+    }
+    let (category, event_time, ingest_time, key, content_hash, revision, source, shape) = (
+        c.category,
+        c.event_time,
+        c.ingest_time,
+        c.key.to_owned(),
+        c.content_hash,
+        c.revision,
+        c.source.to_owned(),
+        c.shape,
+    );
+    let raw = c.finish()?.to_owned();
+    Ok(Record {
+        category,
+        event_time,
+        ingest_time,
+        key,
+        content_hash,
+        revision,
+        source,
+        shape,
+        values,
+        raw,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn one_pass_cursor_and_visitor_read_what_decode_reads(r in any_record()) {
+        let bytes = encode_to_vec(&r);
+        prop_assert_eq!(cursor_read(&bytes).unwrap(), r.clone());
+        let mut seen = Vec::new();
+        let b = decode_ref_visiting(&bytes, |c, v| seen.push((c, v.index, v.get().unwrap(), v.is_text(), v.payload(), v.position())))
+            .unwrap();
+        prop_assert_eq!(b.to_record().unwrap(), r.clone());
+        let expected: Vec<(usize, ValueRef<'_>)> = b.values().collect::<Result<_, _>>().unwrap();
+        prop_assert_eq!(seen.len(), expected.len());
+        for ((c, i, v, text, payload, at), (ei, ev)) in seen.into_iter().zip(expected) {
+            prop_assert_eq!((c, i, v), (r.category, ei, ev));
+            prop_assert_eq!(&bytes[at..at + payload.len()], payload);
+            if let ValueRef::String(s) | ValueRef::Dynamic(s) = ev {
+                prop_assert!(text);
+                prop_assert_eq!(payload, s.as_bytes());
+            } else {
+                prop_assert!(!text);
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_cursor_gives_the_same_verdict_on_damaged_entries(r in any_record(), at in any::<usize>(), byte in any::<u8>(), cut in any::<bool>()) {
+        let mut bytes = encode_to_vec(&r);
+        let at = at % bytes.len();
+        if cut {
+            bytes.truncate(at);
+        } else {
+            bytes[at] = byte;
+        }
+        let owned = decode(&bytes);
+        let c = cursor_read(&bytes);
+        prop_assert_eq!(owned.is_ok(), c.is_ok(), "owned {:?} cursor {:?}", owned, c);
+        if let (Ok(o), Ok(c)) = (owned, c) {
+            prop_assert_eq!(o, c);
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! The in-memory buffer of one partition (table, day): the log entries of its rows, kept encoded
-//! ([`model::codec`]) in large chunks until the buffer is written out as a Parquet file. Writing out sorts
-//! the rows by the file's sort columns and decodes them, borrowed, straight into Arrow columns one slice of
-//! sorted rows at a time: no owned record, no batch of the whole buffer and no sorted copy of it.
+//! ([`model::codec`]) in large chunks until the buffer is written out as a Parquet file, each with its sort
+//! keys' positions ([`super::sortkey`]). Writing out sorts the row indices by those keys, then decodes the
+//! rows, borrowed and each in a single pass, straight into Arrow columns one slice of sorted rows at a
+//! time: no owned record, no batch of the whole buffer and no sorted copy of it.
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
@@ -12,6 +13,7 @@ use model::codec::{self, CodecError, RecordRef, ValueRef};
 use super::ArchiveError;
 use super::file::{FileWriter, sort_indices};
 use super::schema::{ColumnBuilder, arrow_schema};
+use super::sortkey::{self, KeySource, SortKey, SortPlan, TEXT_KEYS};
 
 /// Microseconds in a day.
 const DAY_US: i64 = 86_400_000_000;
@@ -37,8 +39,9 @@ pub(crate) fn day_string(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
-/// Bytes a buffered row costs besides its encoded entry: its [`Row`] and chunk slack.
-pub(crate) const ROW_OVERHEAD_BYTES: u64 = 32;
+/// Bytes a buffered row costs besides its encoded entry: its [`Row`] (48 bytes, with its sort keys'
+/// positions) and chunk slack.
+pub(crate) const ROW_OVERHEAD_BYTES: u64 = 64;
 
 /// Bytes an encoded entry adds to a partition buffer, by the archive's own accounting (what
 /// [`ArchiveConfig::max_buffered_bytes`](super::ArchiveConfig::max_buffered_bytes) bounds): the entry and
@@ -50,16 +53,33 @@ pub(crate) fn row_bytes(entry: &[u8]) -> u64 {
 /// Size of the chunks entries are copied into (an entry larger than this gets a chunk of its own).
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// Rows decoded into Arrow columns at a time while a buffer is written out.
-const WRITE_SLICE_ROWS: usize = 2048;
+/// Rows decoded into Arrow columns at a time while a buffer is written out: with ~6 KB entries one slice is
+/// ~6 MB of Arrow arrays.
+pub(crate) const WRITE_SLICE_ROWS: usize = 1024;
 
-/// Where a buffered row's entry is.
+/// A row's text sort key: bytes `start..start + len` of its entry, [`KEY_NULL`] or [`KEY_OWNED`] (then
+/// `start` indexes [`PartitionBuffer::owned_keys`]).
+#[derive(Debug, Clone, Copy)]
+struct KeyText {
+    start: u32,
+    len: u32,
+}
+
+const KEY_NULL: u32 = u32::MAX;
+const KEY_OWNED: u32 = u32::MAX - 1;
+
+/// Where a buffered row's entry is, and its sort keys.
 #[derive(Debug, Clone, Copy)]
 struct Row {
     offset: u64,
+    event_time: i64,
     chunk: u32,
     start: u32,
     len: u32,
+    /// Columns in ascending order, each at most once (always so for entries of [`codec::encode`]): the
+    /// values go to their columns in one pass.
+    ordered: bool,
+    keys: [KeyText; TEXT_KEYS],
 }
 
 /// What fills a meta column, resolved once per table instead of by name per row.
@@ -73,6 +93,17 @@ enum Meta {
     Shape,
     Raw,
     Unknown,
+}
+
+/// The meta values of one row.
+struct MetaRow<'a> {
+    event_time: i64,
+    ingest_time: i64,
+    key: &'a str,
+    revision: u32,
+    source: &'a str,
+    shape: model::Shape,
+    raw: &'a str,
 }
 
 impl Meta {
@@ -89,7 +120,7 @@ impl Meta {
         }
     }
 
-    fn append(self, column: &mut ColumnBuilder, r: &RecordRef<'_>) -> Result<(), CodecError> {
+    fn append(self, column: &mut ColumnBuilder, r: &MetaRow<'_>) {
         match self {
             Self::EventTime => column.append_ref(ValueRef::DateTime(r.event_time)),
             Self::IngestTime => column.append_ref(ValueRef::DateTime(r.ingest_time)),
@@ -97,13 +128,12 @@ impl Meta {
             Self::Revision => column.append_ref(ValueRef::Int(i64::from(r.revision))),
             Self::Source => column.append_str(r.source),
             Self::Shape => column.append_str(r.shape.as_str()),
-            Self::Raw => column.append_str(r.raw()?),
+            Self::Raw => column.append_str(r.raw),
             Self::Unknown => {
                 column.append_null();
                 0
             }
         };
-        Ok(())
     }
 }
 
@@ -114,9 +144,12 @@ pub(crate) struct PartitionBuffer {
     schema: SchemaRef,
     data_columns: usize,
     meta: Vec<Meta>,
+    plan: Option<&'static SortPlan>,
     chunks: Vec<Vec<u8>>,
     rows: Vec<Row>,
-    /// Bytes of the buffered rows, by [`row_bytes`].
+    /// Sort keys that are not text in their entry (a value of another type in a text column), converted.
+    owned_keys: Vec<String>,
+    /// Bytes of the buffered rows, by [`row_bytes`] (plus their converted sort keys).
     pub(crate) bytes: u64,
     pub(crate) first_offset: u64,
     pub(crate) last_offset: u64,
@@ -143,9 +176,11 @@ impl PartitionBuffer {
             day,
             data_columns,
             meta,
+            plan: sortkey::plan(category),
             schema,
             chunks: Vec::new(),
             rows: Vec::new(),
+            owned_keys: Vec::new(),
             bytes: 0,
             first_offset: u64::MAX,
             last_offset: 0,
@@ -163,8 +198,18 @@ impl PartitionBuffer {
     }
 
     /// Appends one encoded entry (of this buffer's category, its structure checked by
-    /// [`codec::decode_ref`]) taken from log `offset`, counting `bytes` for it (its [`row_bytes`]).
-    pub(crate) fn push(&mut self, offset: u64, entry: &[u8], bytes: u64) {
+    /// [`codec::decode_ref`]) taken from log `offset`, counting `bytes` for it (its [`row_bytes`] plus
+    /// [`sortkey::owned_bytes`] of `keys`). `event_time`, `ordered` and `keys` are what decoding it said
+    /// ([`sortkey::decode_with_keys`]).
+    pub(crate) fn push(
+        &mut self,
+        offset: u64,
+        entry: &[u8],
+        bytes: u64,
+        event_time: i64,
+        ordered: bool,
+        keys: [KeySource; TEXT_KEYS],
+    ) {
         let fits = self
             .chunks
             .last()
@@ -173,13 +218,30 @@ impl PartitionBuffer {
             self.chunks
                 .push(Vec::with_capacity(CHUNK_BYTES.max(entry.len())));
         }
+        let keys = keys.map(|k| match k {
+            KeySource::Null => KeyText {
+                start: 0,
+                len: KEY_NULL,
+            },
+            KeySource::InEntry { start, len } => KeyText { start, len },
+            KeySource::Owned(text) => {
+                self.owned_keys.push(text);
+                KeyText {
+                    start: (self.owned_keys.len() - 1) as u32,
+                    len: KEY_OWNED,
+                }
+            }
+        });
         let chunk = self.chunks.len() - 1;
         if let Some(c) = self.chunks.last_mut() {
             self.rows.push(Row {
                 offset,
+                event_time,
                 chunk: chunk as u32,
                 start: c.len() as u32,
                 len: entry.len() as u32,
+                ordered,
+                keys,
             });
             c.extend_from_slice(entry);
         }
@@ -196,6 +258,22 @@ impl PartitionBuffer {
             .unwrap_or_default()
     }
 
+    /// The text of a row's key in `slot`, `None` for null.
+    fn key_text(&self, row: &Row, slot: usize) -> Option<&[u8]> {
+        let key = row.keys.get(slot)?;
+        match key.len {
+            KEY_NULL => None,
+            KEY_OWNED => self
+                .owned_keys
+                .get(key.start as usize)
+                .map(|s| s.as_bytes()),
+            len => {
+                let start = key.start as usize;
+                self.entry(row).get(start..start + len as usize)
+            }
+        }
+    }
+
     fn decode(&self, row: &Row) -> Result<RecordRef<'_>, BadEntry> {
         codec::decode_ref(self.entry(row)).map_err(|source| BadEntry {
             offset: row.offset,
@@ -204,7 +282,7 @@ impl PartitionBuffer {
     }
 
     /// Writes every row to `writer`, sorted by the columns `sort` (indices into the table's schema,
-    /// ascending, nulls first, as [`sort_indices`] orders them).
+    /// ascending, nulls first, as [`sort_indices`] orders them; rows with equal keys in buffer order).
     pub(crate) fn write_to(
         &self,
         writer: &mut FileWriter,
@@ -212,14 +290,8 @@ impl PartitionBuffer {
     ) -> Result<(), ArchiveError> {
         let order = self.sort_order(sort)?;
         let mut hints = vec![0usize; self.schema.fields().len()];
-        let mut refs = Vec::with_capacity(WRITE_SLICE_ROWS.min(order.len()));
         for slice in order.chunks(WRITE_SLICE_ROWS) {
-            refs.clear();
-            for i in slice {
-                let row = self.rows.get(*i as usize).ok_or_else(|| self.arrow_bug())?;
-                refs.push((row.offset, self.decode(row).map_err(|e| self.bad(e))?));
-            }
-            let batch = self.batch(&refs, &mut hints)?;
+            let batch = self.batch(slice, &mut hints)?;
             writer.write(&batch)?;
         }
         Ok(())
@@ -227,23 +299,60 @@ impl PartitionBuffer {
 
     /// The order to write the rows in: the permutation sorting them by `sort`.
     fn sort_order(&self, sort: &[usize]) -> Result<Vec<u32>, ArchiveError> {
-        let identity = || (0..self.rows.len() as u32).collect();
+        let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
         if sort.is_empty() {
-            return Ok(identity());
+            return Ok(order);
         }
+        let Some(plan) = self.plan.filter(|p| p.keys.len() == sort.len()) else {
+            return self.sort_order_arrow(sort);
+        };
+        let rows = &self.rows;
+        order.sort_unstable_by(|a, b| {
+            let (Some(ra), Some(rb)) = (rows.get(*a as usize), rows.get(*b as usize)) else {
+                return a.cmp(b);
+            };
+            for key in &plan.keys {
+                let o = match key {
+                    SortKey::Text(slot) => self.key_text(ra, *slot).cmp(&self.key_text(rb, *slot)),
+                    SortKey::EventTime => ra.event_time.cmp(&rb.event_time),
+                };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            a.cmp(b)
+        });
+        Ok(order)
+    }
+
+    /// [`Self::sort_order`] through Arrow, for a table whose sort columns a row does not carry as keys.
+    fn sort_order_arrow(&self, sort: &[usize]) -> Result<Vec<u32>, ArchiveError> {
         let mut keys: Vec<ColumnBuilder> = sort
             .iter()
             .map(|i| ColumnBuilder::new(self.schema.field(*i).data_type(), self.rows.len()))
             .collect();
         for row in &self.rows {
             let r = self.decode(row).map_err(|e| self.bad(e))?;
+            let fail = |source| {
+                self.bad(BadEntry {
+                    offset: row.offset,
+                    source,
+                })
+            };
+            let raw = r.raw().map_err(fail)?;
+            let meta = meta_row(&r, raw);
             for (column, i) in keys.iter_mut().zip(sort) {
-                self.append_column(column, *i, &r).map_err(|source| {
-                    self.bad(BadEntry {
-                        offset: row.offset,
-                        source,
-                    })
-                })?;
+                match i.checked_sub(self.data_columns) {
+                    None => {
+                        column.append_ref(r.value(*i).map_err(fail)?);
+                    }
+                    Some(m) => self
+                        .meta
+                        .get(m)
+                        .copied()
+                        .unwrap_or(Meta::Unknown)
+                        .append(column, &meta),
+                }
             }
         }
         let schema = self.schema.project(sort).map_err(|e| self.arrow(e))?;
@@ -253,40 +362,20 @@ impl PartitionBuffer {
         Ok(
             match sort_indices(&batch, &all).map_err(|e| self.arrow(e))? {
                 Some(indices) => indices.values().to_vec(),
-                None => identity(),
+                None => (0..self.rows.len() as u32).collect(),
             },
         )
     }
 
-    /// Appends column `index` (of the table's schema) of `r` to `column`.
-    fn append_column(
-        &self,
-        column: &mut ColumnBuilder,
-        index: usize,
-        r: &RecordRef<'_>,
-    ) -> Result<(), CodecError> {
-        match index.checked_sub(self.data_columns) {
-            None => {
-                column.append_ref(r.value(index)?);
-                Ok(())
-            }
-            Some(m) => self
-                .meta
-                .get(m)
-                .copied()
-                .unwrap_or(Meta::Unknown)
-                .append(column, r),
+    /// Decodes the rows `slice` (indices into the buffer) into one batch, each entry in one pass. `hints`
+    /// holds the text bytes of each column in the previous slice (to size the builders) and is updated.
+    fn batch(&self, slice: &[u32], hints: &mut [usize]) -> Result<RecordBatch, ArchiveError> {
+        let mut rows = Vec::with_capacity(slice.len());
+        for i in slice {
+            rows.push(self.rows.get(*i as usize).ok_or_else(|| self.arrow_bug())?);
         }
-    }
-
-    /// Decodes `rows` into one batch. `hints` holds the text bytes of each column in the previous slice (to
-    /// size the builders) and is updated.
-    fn batch(
-        &self,
-        rows: &[(u64, RecordRef<'_>)],
-        hints: &mut [usize],
-    ) -> Result<RecordBatch, ArchiveError> {
-        let raw_bytes: usize = rows.iter().map(|(_, r)| r.raw_len()).sum();
+        // The first slice has no hint for the raw column: the entries' bytes bound it.
+        let entry_bytes: usize = rows.iter().map(|r| r.len as usize).sum();
         let mut columns: Vec<ColumnBuilder> = self
             .schema
             .fields()
@@ -296,25 +385,67 @@ impl PartitionBuffer {
                 let meta = i
                     .checked_sub(self.data_columns)
                     .and_then(|m| self.meta.get(m));
-                let text = match meta {
-                    Some(Meta::Raw) => raw_bytes,
-                    _ => hints.get(i).map_or(0, |h| h + h / 8),
+                let text = match (meta, hints.get(i).copied().unwrap_or(0)) {
+                    (Some(Meta::Raw), 0) => entry_bytes,
+                    (_, h) => h + h / 8,
                 };
                 ColumnBuilder::with_text_capacity(f.data_type(), rows.len(), text)
             })
             .collect();
         let split = self.data_columns.min(columns.len());
-        for (offset, r) in rows {
+        for row in rows {
             let (data, meta) = columns.split_at_mut(split);
             let fail = |source| {
                 self.bad(BadEntry {
-                    offset: *offset,
+                    offset: row.offset,
                     source,
                 })
             };
-            append_values(data, r).map_err(fail)?;
-            for (column, m) in meta.iter_mut().zip(&self.meta) {
-                m.append(column, r).map_err(fail)?;
+            let entry = self.entry(row);
+            if row.ordered {
+                let mut c = codec::read_entry(entry).map_err(fail)?;
+                let mut next = 0;
+                while let Some(v) = c.next_value() {
+                    let v = v.map_err(fail)?;
+                    for skipped in data.get_mut(next..v.index).into_iter().flatten() {
+                        skipped.append_null();
+                    }
+                    if let Some(column) = data.get_mut(v.index) {
+                        column.append_ref(v.get().map_err(fail)?);
+                    }
+                    next = v.index + 1;
+                }
+                for rest in data.get_mut(next..).into_iter().flatten() {
+                    rest.append_null();
+                }
+                let (event_time, ingest_time, key, revision, source, shape) = (
+                    c.event_time,
+                    c.ingest_time,
+                    c.key,
+                    c.revision,
+                    c.source,
+                    c.shape,
+                );
+                let raw = c.finish().map_err(fail)?;
+                let m = MetaRow {
+                    event_time,
+                    ingest_time,
+                    key,
+                    revision,
+                    source,
+                    shape,
+                    raw,
+                };
+                for (column, kind) in meta.iter_mut().zip(&self.meta) {
+                    kind.append(column, &m);
+                }
+            } else {
+                let r = codec::decode_ref(entry).map_err(fail)?;
+                append_dense(data, &r).map_err(fail)?;
+                let m = meta_row(&r, r.raw().map_err(fail)?);
+                for (column, kind) in meta.iter_mut().zip(&self.meta) {
+                    kind.append(column, &m);
+                }
             }
         }
         let arrays: Vec<_> = columns.iter_mut().map(ColumnBuilder::finish).collect();
@@ -345,45 +476,27 @@ impl PartitionBuffer {
     }
 }
 
-/// Appends the data columns of `r`: its values in column order, null where it has none.
-fn append_values(data: &mut [ColumnBuilder], r: &RecordRef<'_>) -> Result<(), CodecError> {
-    if !r.is_ordered() {
-        let values = r.dense_values()?;
-        for (i, column) in data.iter_mut().enumerate() {
-            column.append_ref(values.get(i).copied().unwrap_or(ValueRef::Null));
-        }
-        return Ok(());
+fn meta_row<'a>(r: &RecordRef<'a>, raw: &'a str) -> MetaRow<'a> {
+    MetaRow {
+        event_time: r.event_time,
+        ingest_time: r.ingest_time,
+        key: r.key,
+        revision: r.revision,
+        source: r.source,
+        shape: r.shape,
+        raw,
     }
-    let mut next = 0;
-    for v in r.values() {
-        let (index, value) = v?;
-        if index >= data.len() {
-            continue;
-        }
-        for skipped in data.get_mut(next..index).into_iter().flatten() {
-            skipped.append_null();
-        }
-        if let Some(column) = data.get_mut(index) {
-            column.append_ref(value);
-        }
-        next = index + 1;
-    }
-    for rest in data.get_mut(next..).into_iter().flatten() {
-        rest.append_null();
+}
+
+/// Appends the data columns of an entry whose columns are not in order (the last value of a column
+/// counts): its values in column order, null where it has none.
+fn append_dense(data: &mut [ColumnBuilder], r: &RecordRef<'_>) -> Result<(), CodecError> {
+    let values = r.dense_values()?;
+    for (i, column) in data.iter_mut().enumerate() {
+        column.append_ref(values.get(i).copied().unwrap_or(ValueRef::Null));
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn day_is_the_utc_day_of_event_time() {
-        let t = 1_704_153_599_999_999; // 2024-01-01T23:59:59.999999Z
-        assert_eq!(day_string(day_of(t, 0)), "2024-01-01");
-        assert_eq!(day_string(day_of(t + 1, 0)), "2024-01-02");
-        assert_eq!(day_string(day_of(-1, 0)), "1969-12-31");
-        assert_eq!(day_string(day_of(i64::MAX, 0)), "1970-01-01");
-    }
-}
+mod tests;

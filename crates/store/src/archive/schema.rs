@@ -111,8 +111,7 @@ impl ColumnBuilder {
                     0
                 }
                 ValueRef::String(s) | ValueRef::Dynamic(s) => push_str(b, s),
-                ValueRef::DateTime(t) => push_str(b, &format_micros(t)),
-                other => push_str(b, &other.to_value().to_json().to_string()),
+                other => push_str(b, &utf8_text(other).unwrap_or_default()),
             },
             Self::Bool(b) => {
                 b.append_option(match value {
@@ -179,6 +178,17 @@ impl ColumnBuilder {
             Self::Float64(b) => Arc::new(b.finish()),
             Self::Timestamp(b) => Arc::new(b.finish().with_timezone("UTC")),
         }
+    }
+}
+
+/// The text a `Utf8` column stores for `value` (`None`: null): text as is, a timestamp in RFC 3339, anything
+/// else as JSON.
+pub(crate) fn utf8_text(value: ValueRef<'_>) -> Option<std::borrow::Cow<'_, str>> {
+    match value {
+        ValueRef::Null => None,
+        ValueRef::String(s) | ValueRef::Dynamic(s) => Some(s.into()),
+        ValueRef::DateTime(t) => Some(format_micros(t).into()),
+        other => Some(other.to_value().to_json().to_string().into()),
     }
 }
 
