@@ -5,7 +5,14 @@
 //! `cargo bench -p detect`. Knobs (environment): `DETECT_BENCH_RECORDS` (default 1,000,000);
 //! `DETECT_BENCH_HOT=1` also times each record's first (cache-cold) and second (cached) evaluation;
 //! `DETECT_BENCH_DETAIL=1` prints matches per rule, the costliest rules and the cost per table;
-//! `DETECT_BENCH_LOOP=n` only evaluates the first 500 records n times (for profilers).
+//! `DETECT_BENCH_LOOP=n` only evaluates the first 500 records n times (for profilers; with
+//! `DETECT_BENCH_FORM=encoded`, as encoded entries through `Engine::evaluate_encoded`; `=entry`, through
+//! `Engine::evaluate_entry`).
+//!
+//! Two forms of the same records are timed in turn: owned `Record`s (`Engine::evaluate_batch`) and the
+//! compact form, each record encoded with `model::codec::encode` into one buffer per batch of 8,192 (as the
+//! log hands them out) and evaluated in place (`decode_ref` + `Engine::evaluate_encoded`, both timed; and
+//! `Engine::evaluate_entry`, one pass); last, once, the entries decoded to owned records then evaluated.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
@@ -113,7 +120,14 @@ fn bench(c: &mut Criterion) {
                 eprintln!("{}", r.to_json());
             }
         }
-        let rep = detect::bench::bench_eval(&set, small, n as u32);
+        let form = std::env::var("DETECT_BENCH_FORM").unwrap_or_default();
+        let rep = if form == "encoded" || form == "entry" {
+            let (arena, spans) = encode_batches(small);
+            let entries = views(&arena, &spans);
+            detect::bench::bench_eval_encoded(&set, &entries, n as u32, form == "entry")
+        } else {
+            detect::bench::bench_eval(&set, small, n as u32)
+        };
         eprintln!("hot loop: {:.1} ns/record", rep.ns_per_record);
         return;
     }
@@ -136,26 +150,37 @@ fn bench(c: &mut Criterion) {
             hot.as_nanos() as f64 / recs.len() as f64
         );
     }
-    let cpu0 = thread_cpu_ns();
-    let report = detect::bench::bench_eval(&set, &recs, 3);
-    let cpu = thread_cpu_ns().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+    let (arena, spans) = encode_batches(&recs);
+    let entries = views(&arena, &spans);
     eprintln!(
-        "{} rules x {} records: {:.1} ns/record, {:.3} ns/(record x rule), {} matches",
-        report.rules,
-        report.records,
-        report.ns_per_record,
-        report.ns_per_record_rule,
-        report.matches
+        "encoded: {} buffers, {:.0} bytes per record",
+        arena.len(),
+        arena.iter().map(Vec::len).sum::<usize>() as f64 / recs.len().max(1) as f64
     );
-    // On a loaded machine wall time counts the time other processes ran: CPU time of this thread
-    // (compilation of the rules included, about 10 ms) is the steadier figure.
-    if let Some(cpu) = cpu {
-        let per = cpu as f64 / report.records as f64;
-        eprintln!(
-            "cpu time: {per:.1} ns/record, {:.3} ns/(record x rule)",
-            per / report.rules.max(1) as f64
+    // Owned and encoded in turn, twice, so load changes hit both.
+    for round in 1..=2 {
+        let cpu0 = thread_cpu_ns();
+        let report = detect::bench::bench_eval(&set, &recs, 3);
+        let cpu = thread_cpu_ns().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+        print_report(&format!("owned   (round {round})"), &report, cpu);
+        let cpu0 = thread_cpu_ns();
+        let report = detect::bench::bench_eval_encoded(&set, &entries, 3, false);
+        let cpu = thread_cpu_ns().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+        print_report(
+            &format!("encoded, decode_ref (round {round})"),
+            &report,
+            cpu,
         );
+        let cpu0 = thread_cpu_ns();
+        let report = detect::bench::bench_eval_encoded(&set, &entries, 3, true);
+        let cpu = thread_cpu_ns().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+        print_report(&format!("encoded, one pass (round {round})"), &report, cpu);
     }
+    // The detection consumer's path before in-place evaluation: decode to owned records, then evaluate.
+    let cpu0 = thread_cpu_ns();
+    let report = detect::bench::bench_eval_decoded(&set, &entries, 1);
+    let cpu = thread_cpu_ns().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+    print_report("decoded to owned + evaluated", &report, cpu);
     let mut engine = detect::Engine::new(&set, detect::EngineConfig::default());
     let mut g = c.benchmark_group("eval");
     g.sample_size(10);
@@ -176,7 +201,59 @@ fn bench(c: &mut Criterion) {
             matches
         })
     });
+    g.bench_function("sigmahq_azure_123_rules/encoded", |b| {
+        b.iter(|| {
+            let mut matches = 0usize;
+            for bytes in &entries {
+                matches += engine.evaluate_entry(black_box(bytes)).unwrap().count();
+            }
+            matches
+        })
+    });
     g.finish();
+}
+
+/// Per record: its buffer, and its byte range there.
+type Spans = Vec<(usize, usize, usize)>;
+
+/// Records encoded as log entries, 8,192 to a buffer: (buffers, per record its buffer and byte range).
+fn encode_batches(recs: &[Record]) -> (Vec<Vec<u8>>, Spans) {
+    let mut arena: Vec<Vec<u8>> = Vec::new();
+    let mut spans = Vec::with_capacity(recs.len());
+    for chunk in recs.chunks(8192) {
+        let mut buf = Vec::new();
+        for r in chunk {
+            let start = buf.len();
+            model::codec::encode(r, &mut buf);
+            spans.push((arena.len(), start, buf.len()));
+        }
+        arena.push(buf);
+    }
+    (arena, spans)
+}
+
+fn views<'a>(arena: &'a [Vec<u8>], spans: &[(usize, usize, usize)]) -> Vec<&'a [u8]> {
+    spans.iter().map(|&(b, s, e)| &arena[b][s..e]).collect()
+}
+
+fn print_report(form: &str, report: &detect::bench::BenchReport, cpu: Option<u64>) {
+    eprintln!(
+        "{form}: {} rules x {} records: {:.1} ns/record, {:.3} ns/(record x rule), {} matches",
+        report.rules,
+        report.records,
+        report.ns_per_record,
+        report.ns_per_record_rule,
+        report.matches
+    );
+    // On a loaded machine wall time counts the time other processes ran: CPU time of this thread
+    // (compilation of the rules included, about 10 ms) is the steadier figure.
+    if let Some(cpu) = cpu {
+        let per = cpu as f64 / report.records as f64;
+        eprintln!(
+            "{form}: cpu time: {per:.1} ns/record, {:.3} ns/(record x rule)",
+            per / report.rules.max(1) as f64
+        );
+    }
 }
 
 /// Nanoseconds this thread has run on a CPU (Linux `schedstat`), if available.

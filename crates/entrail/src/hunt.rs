@@ -320,15 +320,17 @@ fn from_archive(
             let batch = batch?;
             let mut json = Vec::new();
             store::query::write_json_lines(std::slice::from_ref(&batch), &mut json)?;
+            // The archived key of each row, read from its column (one JSON line per row, in order).
+            let keys = row_keys(&batch);
             let mut rs: Vec<Record> = Vec::with_capacity(batch.num_rows());
-            for line in json.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let lines = json.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+            for (i, line) in lines.enumerate() {
                 let text = std::str::from_utf8(line)?;
-                let row: serde_json::Value = serde_json::from_str(text)?;
                 match model::decode_record(text, &cx) {
                     Ok(decoded) => {
                         for mut r in decoded {
-                            if let Some(k) = row["_Key"].as_str() {
-                                k.clone_into(&mut r.key);
+                            if let Some(Some(k)) = keys.get(i) {
+                                (*k).clone_into(&mut r.key);
                             }
                             rs.push(r);
                         }
@@ -348,6 +350,24 @@ fn from_archive(
         matches: hunt.matches,
         elapsed: start.elapsed(),
     })
+}
+
+/// Per row of an archive batch, its `_Key` (text columns are `Utf8View`; `Utf8` read too).
+fn row_keys(batch: &store::query::RecordBatch) -> Vec<Option<&str>> {
+    use store::query::AsArray;
+    let Some(col) = batch.column_by_name("_Key") else {
+        return Vec::new();
+    };
+    if let Some(a) = col.as_string_view_opt() {
+        return a.iter().collect();
+    }
+    if let Some(a) = col.as_string_opt::<i32>() {
+        return a.iter().collect();
+    }
+    if let Some(a) = col.as_string_opt::<i64>() {
+        return a.iter().collect();
+    }
+    Vec::new()
 }
 
 fn print(out: &Outcome, json: bool, rules: usize) -> anyhow::Result<()> {

@@ -4,13 +4,56 @@
 use super::jsonpath;
 use crate::mapping::Target;
 use crate::plan::matcher::Scalar;
-use model::{Record, Value};
+use model::Value;
+use model::codec::ValueRef;
 use std::cell::RefCell;
 
-/// Per-record state: the record, and the top-level members of its JSON-object columns, found once per
-/// column and shared by every rule that reads a path there.
+/// No value for a column in [`Cols::Sparse`].
+pub(crate) const NO_SLOT: u16 = u16::MAX;
+
+/// A record's column values, as the engine reads them: an owned record's values, or values borrowed
+/// from one encoded log entry (one contiguous buffer, `model::codec::decode_ref`), reached through a
+/// per-column slot table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cols<'r> {
+    /// `Record::values`, aligned with the schema.
+    Owned(&'r [Value]),
+    /// `slot[column]` is the position of the column's value in `values`, or [`NO_SLOT`].
+    Sparse {
+        /// Per schema column.
+        slot: &'r [u16],
+        /// The values read.
+        values: &'r [ValueRef<'r>],
+    },
+}
+
+impl<'r> Cols<'r> {
+    /// The value of `column`, `None` when absent (out of range or, sparse, not read).
+    #[inline]
+    pub(crate) fn get(self, column: usize) -> Option<ValueRef<'r>> {
+        match self {
+            Cols::Owned(v) => v.get(column).map(ValueRef::from),
+            Cols::Sparse { slot, values } => {
+                let s = *slot.get(column)?;
+                values.get(usize::from(s)).copied()
+            }
+        }
+    }
+
+    /// The text of `column` when it holds text.
+    #[inline]
+    pub(crate) fn text(self, column: usize) -> Option<&'r str> {
+        match self.get(column)? {
+            ValueRef::String(s) | ValueRef::Dynamic(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Per-record state: the record's columns, and the top-level members of its JSON-object columns, found
+/// once per column and shared by every rule that reads a path there.
 pub(crate) struct Ctx<'r> {
-    pub(crate) record: &'r Record,
+    pub(crate) cols: Cols<'r>,
     pub(crate) members: &'r RefCell<Members>,
 }
 
@@ -51,36 +94,36 @@ impl Members {
 impl Ctx<'_> {
     /// Calls `f` on every value of `t`; stops and returns `true` as soon as `f` does.
     pub(crate) fn any_value(&self, t: &Target, f: &mut dyn FnMut(Scalar<'_>) -> bool) -> bool {
-        let Some(v) = self.record.values.get(t.column) else {
+        let Some(v) = self.cols.get(t.column) else {
             return false;
         };
         if t.outcome {
             let s = match v {
-                Value::String(s) if s.is_empty() => return false,
-                Value::String(s) => {
+                ValueRef::String("") => return false,
+                ValueRef::String(s) => {
                     if s.trim() == "0" || s.eq_ignore_ascii_case("success") {
                         "success"
                     } else {
                         "failure"
                     }
                 }
-                Value::Int(0) => "success",
-                Value::Int(_) => "failure",
+                ValueRef::Int(0) => "success",
+                ValueRef::Int(_) => "failure",
                 _ => return false,
             };
             return f(Scalar::Str(s));
         }
         if t.path.is_empty() {
             return match v {
-                Value::Null => false,
-                Value::String(s) | Value::Dynamic(s) => f(Scalar::Str(s)),
-                Value::Bool(b) => f(Scalar::Bool(*b)),
-                Value::Int(i) => f(Scalar::Int(*i)),
-                Value::Real(r) => f(Scalar::Real(*r)),
-                Value::DateTime(d) => f(Scalar::Time(*d)),
+                ValueRef::Null => false,
+                ValueRef::String(s) | ValueRef::Dynamic(s) => f(Scalar::Str(s)),
+                ValueRef::Bool(b) => f(Scalar::Bool(b)),
+                ValueRef::Int(i) => f(Scalar::Int(i)),
+                ValueRef::Real(r) => f(Scalar::Real(r)),
+                ValueRef::DateTime(d) => f(Scalar::Time(d)),
             };
         }
-        let (Value::String(text) | Value::Dynamic(text)) = v else {
+        let (ValueRef::String(text) | ValueRef::Dynamic(text)) = v else {
             return false;
         };
         let Some((step, rest)) = t.path.split_first() else {

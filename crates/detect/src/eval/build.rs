@@ -2,7 +2,7 @@
 //! per category the literal index, the atoms, the memo and each rule's bytecode.
 
 use super::{
-    CategoryPlan, Compiled, CorrelationRuntime, Engine, EngineConfig, Hook, Info, batch, memo,
+    CategoryPlan, Compiled, CorrelationRuntime, Engine, EngineConfig, Hook, Info, batch, memo, view,
 };
 use crate::correlate::{self, Limits, State};
 use crate::mapping::{self, Target};
@@ -59,6 +59,8 @@ impl Engine {
             known: Vec::new(),
             val: Vec::new(),
             analytics: None,
+            slots: Vec::new(),
+            view: Vec::new(),
         };
         let limits = Limits {
             max_groups: config.max_groups.max(1),
@@ -94,6 +96,7 @@ impl Engine {
             hot.sort_unstable();
             hot.dedup();
             plan.hot = hot;
+            plan.reads = view::reads(plan);
             let mut roots: Vec<&mut Node> = plan.rules.iter_mut().map(|r| &mut r.root).collect();
             plan.atoms = Atoms::build(&mut roots);
             plan.index.fold(&plan.atoms);

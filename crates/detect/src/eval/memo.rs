@@ -10,7 +10,7 @@ use super::access::Ctx;
 use crate::plan::atoms::{Atom, Atoms, Check};
 use crate::plan::matcher::{Scalar, Test, TextOp};
 use foldhash::fast::RandomState;
-use model::Value;
+use model::codec::ValueRef;
 use std::hash::BuildHasher;
 
 /// Longer values are evaluated directly: copying them into the memo would cost more than it saves.
@@ -30,16 +30,16 @@ pub(crate) fn eval_atom(atom: &Atom, cx: &Ctx<'_>, buf: &mut String) -> bool {
         Check::Test { test, prefilter } => {
             // A plain column holding text (most atoms): the test itself, without `any_value`'s dispatch.
             if t.path.is_empty() && !t.outcome {
-                match cx.record.values.get(t.column) {
-                    Some(Value::String(s) | Value::Dynamic(s)) => {
+                match cx.cols.get(t.column) {
+                    Some(ValueRef::String(s) | ValueRef::Dynamic(s)) => {
                         return test.matches(Scalar::Str(s), buf);
                     }
-                    None | Some(Value::Null) => return false,
+                    None | Some(ValueRef::Null) => return false,
                     _ => {}
                 }
             }
             if let Some(pre) = prefilter
-                && let Some(raw) = cx.record.values.get(t.column).and_then(Value::as_str)
+                && let Some(raw) = cx.cols.text(t.column)
                 && !pre.matches(raw)
             {
                 return false;
@@ -184,8 +184,8 @@ impl Run<'_, '_> {
             return self.direct(a);
         }
         let g = &self.atoms.groups[gi];
-        let text = match self.cx.record.values.get(g.column) {
-            Some(Value::String(s) | Value::Dynamic(s)) if s.len() <= MAX_TEXT => s.as_str(),
+        let text = match self.cx.cols.get(g.column) {
+            Some(ValueRef::String(s) | ValueRef::Dynamic(s)) if s.len() <= MAX_TEXT => s,
             _ => return self.direct(a),
         };
         let memo = &mut *self.memo;

@@ -13,6 +13,9 @@ mod program;
 mod project;
 #[cfg(test)]
 mod tests;
+mod view;
+#[cfg(test)]
+mod view_tests;
 
 pub use config::EngineConfig;
 pub use output::{CorrelationMatch, Match, MatchKey};
@@ -24,6 +27,7 @@ use crate::plan::index::Index;
 use crate::plan::program::Program;
 use crate::plan::{Node, matcher::Scalar};
 use crate::rule::{CorrelationKind, Level, RuleDiagnostic};
+use model::codec::ValueRef;
 use model::{Category, Record};
 use std::sync::Arc;
 
@@ -63,6 +67,17 @@ struct CategoryPlan {
     hot: Vec<usize>,
     /// The field tests of every rule, per target, grouped by column.
     atoms: Atoms,
+    /// Per schema column: whether any rule, index or correlation hook reads it (what
+    /// [`Engine::evaluate_encoded`] decodes).
+    reads: Vec<bool>,
+}
+
+/// The header fields of the record being evaluated (an owned record's or an encoded entry's).
+#[derive(Debug, Clone, Copy)]
+struct Head<'r> {
+    category: Category,
+    key: &'r str,
+    event_time: i64,
 }
 
 struct CorrelationRuntime {
@@ -92,6 +107,12 @@ pub struct Engine {
     known: Vec<u64>,
     val: Vec<u64>,
     analytics: Option<crate::analytics::Analytics>,
+    /// Scratch of [`Engine::evaluate_encoded`]: per schema column, the slot of its value (all
+    /// `access::NO_SLOT` between calls).
+    slots: Vec<u16>,
+    /// Scratch of [`Engine::evaluate_encoded`]: the allocation its borrowed values reuse (empty between
+    /// calls).
+    view: Vec<ValueRef<'static>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -144,6 +165,23 @@ impl Engine {
     /// records in event-time order where possible: correlation windows accept late events up to one
     /// timespan behind the newest.
     pub fn evaluate(&mut self, record: &Record) -> impl Iterator<Item = Match> + '_ {
+        self.out.clear();
+        if let Some(a) = &mut self.analytics {
+            a.observe(record, &mut self.out);
+        }
+        self.run_rules(
+            Head {
+                category: record.category,
+                key: &record.key,
+                event_time: record.event_time,
+            },
+            access::Cols::Owned(&record.values),
+        );
+        self.out.drain(..)
+    }
+
+    /// Runs the rules of the record's category over its columns, pushing matches to `out`.
+    fn run_rules(&mut self, head: Head<'_>, cols: access::Cols<'_>) {
         let Engine {
             infos,
             plans,
@@ -158,16 +196,11 @@ impl Engine {
             memos,
             known,
             val,
-            analytics,
             ..
         } = self;
-        out.clear();
-        if let Some(a) = analytics {
-            a.observe(record, out);
-        }
-        let plan = &plans[record.category as usize];
+        let plan = &plans[head.category as usize];
         if plan.rules.is_empty() {
-            return out.drain(..);
+            return;
         }
         candidates.clear();
         candidates.extend_from_slice(&plan.index.always);
@@ -179,17 +212,17 @@ impl Engine {
         known[..words].fill(0);
         for ic in &plan.index.columns {
             for &column in &ic.columns {
-                let Some(v) = record.values.get(column) else {
+                let Some(v) = cols.get(column) else {
                     continue;
                 };
                 // The same text an item test sees (`Scalar::text`), so the index never drops a match.
                 let scalar = match v {
-                    model::Value::Null => continue,
-                    model::Value::String(s) | model::Value::Dynamic(s) => Scalar::Str(s),
-                    model::Value::Int(i) => Scalar::Int(*i),
-                    model::Value::Bool(b) => Scalar::Bool(*b),
-                    model::Value::Real(r) => Scalar::Real(*r),
-                    model::Value::DateTime(t) => Scalar::Time(*t),
+                    ValueRef::Null => continue,
+                    ValueRef::String(s) | ValueRef::Dynamic(s) => Scalar::Str(s),
+                    ValueRef::Int(i) => Scalar::Int(i),
+                    ValueRef::Bool(b) => Scalar::Bool(b),
+                    ValueRef::Real(r) => Scalar::Real(r),
+                    ValueRef::DateTime(t) => Scalar::Time(t),
                 };
                 let text = scalar.text(buf);
                 let entry = ic.lookup(text, lower);
@@ -215,17 +248,17 @@ impl Engine {
             }
         }
         if candidates.is_empty() {
-            return out.drain(..);
+            return;
         }
         members.get_mut().clear();
         let cx = access::Ctx {
-            record,
+            cols,
             members: &*members,
         };
         let mut run = memo::Run {
             cx: &cx,
             atoms: &plan.atoms,
-            memo: &mut memos[record.category as usize],
+            memo: &mut memos[head.category as usize],
             known: &mut known[..words],
             val: &mut val[..words],
             buf,
@@ -242,9 +275,9 @@ impl Engine {
                     title: info.title.clone(),
                     level: info.level,
                     tags: info.tags.clone(),
-                    category: record.category,
-                    key: MatchKey::new(&record.key),
-                    event_time: record.event_time,
+                    category: head.category,
+                    key: MatchKey::new(head.key),
+                    event_time: head.event_time,
                     correlation: None,
                 });
             }
@@ -275,10 +308,10 @@ impl Engine {
                 let fired = rt.state.add(
                     group.clone(),
                     Event {
-                        time: record.event_time,
+                        time: head.event_time,
                         rule_pos: h.rule_pos,
                         value,
-                        key: record.key.clone(),
+                        key: head.key.to_owned(),
                     },
                 );
                 if let Some(f) = fired {
@@ -288,9 +321,9 @@ impl Engine {
                         title: ci.title.clone(),
                         level: ci.level,
                         tags: ci.tags.clone(),
-                        category: record.category,
-                        key: MatchKey::new(&record.key),
-                        event_time: record.event_time,
+                        category: head.category,
+                        key: MatchKey::new(head.key),
+                        event_time: head.event_time,
                         correlation: Some(CorrelationMatch {
                             kind: rt.kind,
                             group: rt.group_names.iter().cloned().zip(group).collect(),
@@ -303,6 +336,5 @@ impl Engine {
                 }
             }
         }
-        out.drain(..)
     }
 }

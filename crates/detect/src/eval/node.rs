@@ -72,11 +72,7 @@ fn item(ip: &ItemPlan, cx: &Ctx<'_>, buf: &mut String) -> bool {
         ItemKind::Test(test) => ip.targets.iter().any(|t| {
             if let Some(pre) = &ip.prefilter
                 && !t.path.is_empty()
-                && let Some(raw) = cx
-                    .record
-                    .values
-                    .get(t.column)
-                    .and_then(model::Value::as_str)
+                && let Some(raw) = cx.cols.text(t.column)
                 && !pre.matches(raw)
             {
                 return false;

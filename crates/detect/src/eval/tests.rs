@@ -26,7 +26,7 @@ impl Rng {
     }
 }
 
-fn sigmahq() -> RuleSet {
+pub(super) fn sigmahq() -> RuleSet {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/testdata/sigma-azure/rules");
     let (set, diags) = RuleSet::load_dir(dir);
@@ -42,7 +42,7 @@ impl Engine {
         let plan = &self.plans[record.category as usize];
         let members = std::cell::RefCell::default();
         let cx = access::Ctx {
-            record,
+            cols: access::Cols::Owned(&record.values),
             members: &members,
         };
         let mut buf = String::new();
@@ -110,7 +110,13 @@ fn wrap(path: &[crate::mapping::Step], leaf: String, rng: &mut Rng) -> String {
 
 /// Random records of a category whose columns hold the rules' literals often, from small pools so values
 /// repeat (memo hits) unless `unique`, which makes every text distinct (memo misses, then memo off).
-fn records(engine: &Engine, category: Category, n: usize, unique: bool, seed: u64) -> Vec<Record> {
+pub(super) fn records(
+    engine: &Engine,
+    category: Category,
+    n: usize,
+    unique: bool,
+    seed: u64,
+) -> Vec<Record> {
     let plan = &engine.plans[category as usize];
     let s = schema(category);
     let mut rng = Rng(seed | 1);
@@ -289,7 +295,7 @@ fn bytecode_gives_the_verdicts_of_the_tree_and_of_direct_evaluation() {
         for r in &recs {
             let members = std::cell::RefCell::default();
             let cx = access::Ctx {
-                record: r,
+                cols: access::Cols::Owned(&r.values),
                 members: &members,
             };
             let mut direct_buf = String::new();

@@ -102,12 +102,61 @@ impl Hunt {
         self.engine
             .evaluate_batch(records, |i, m| hits.push((i, m)));
         self.records += records.len() as u64;
+        self.group(hits, |i| records.get(i))
+    }
+
+    /// [`Hunt::feed`] over encoded log entries (in order), evaluated in place in one pass each
+    /// ([`Engine::evaluate_entry`]): no owned record is built but for the entries that match, for their
+    /// alerts. Fails with the position of an entry that does not decode (the entries before it are
+    /// evaluated).
+    pub fn feed_entries(
+        &mut self,
+        entries: &[&[u8]],
+    ) -> Result<Vec<(Alert, Grouped)>, (usize, codec::CodecError)> {
+        let mut hits = Vec::new();
+        let mut result = Ok(());
+        for (i, bytes) in entries.iter().enumerate() {
+            match self.engine.evaluate_entry(bytes) {
+                Ok(found) => hits.extend(found.map(|m| (i, m))),
+                Err(e) => {
+                    result = Err((i, e));
+                    break;
+                }
+            }
+        }
+        self.records += entries.len() as u64;
+        // Owned records of the entries that matched (hits are in entry order).
+        let mut owned: Vec<(usize, Record)> = Vec::new();
+        for (i, _) in &hits {
+            if owned.last().is_some_and(|(j, _)| j == i) {
+                continue;
+            }
+            if let Some(bytes) = entries.get(*i) {
+                owned.push((*i, codec::decode(bytes).map_err(|e| (*i, e))?));
+            }
+        }
+        let produced = self.group(hits, |i| {
+            owned
+                .binary_search_by_key(&i, |(j, _)| *j)
+                .ok()
+                .and_then(|p| owned.get(p))
+                .map(|(_, r)| r)
+        });
+        result.map(|()| produced)
+    }
+
+    /// Groups matches (with the position of their record, which `record` gives) into alerts.
+    fn group<'r>(
+        &mut self,
+        hits: Vec<(usize, detect::Match)>,
+        record: impl Fn(usize) -> Option<&'r Record>,
+    ) -> Vec<(Alert, Grouped)> {
         self.matches += hits.len() as u64;
         let now = chrono::Utc::now().timestamp_millis();
         let mut out: Vec<(Alert, Grouped)> = Vec::new();
         let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (i, m) in hits {
-            let (alert, how) = self.grouper.observe(&m, records.get(i), now);
+            let (alert, how) = self.grouper.observe(&m, record(i), now);
             if how == Grouped::Replayed {
                 continue;
             }
@@ -230,18 +279,27 @@ impl Detector {
             let Some(last) = batch.last().map(|(o, _)| *o) else {
                 break;
             };
-            let mut records = Vec::with_capacity(batch.len());
+            // Entries are evaluated in place (`Hunt::feed_entries`): only those that match are decoded.
+            let mut entries = Vec::with_capacity(batch.len());
             for (offset, bytes) in &batch {
-                records.push(codec::decode(bytes).map_err(|e| PipelineError::Entry {
+                let head = codec::read_entry(bytes).map_err(|e| PipelineError::Entry {
                     offset: *offset,
                     message: e.to_string(),
-                })?);
+                })?;
+                entries.push((head.event_time, *offset, &bytes[..]));
             }
             // Correlations and analytics want event-time order; the log is in arrival order.
-            records.sort_by_key(|r| r.event_time);
+            entries.sort_by_key(|(t, _, _)| *t);
+            let views: Vec<&[u8]> = entries.iter().map(|(_, _, b)| *b).collect();
             let before = self.hunt.matches;
-            let produced = self.hunt.feed(&records);
-            report.records += records.len() as u64;
+            let produced =
+                self.hunt
+                    .feed_entries(&views)
+                    .map_err(|(i, e)| PipelineError::Entry {
+                        offset: entries.get(i).map_or(0, |(_, o, _)| *o),
+                        message: e.to_string(),
+                    })?;
+            report.records += views.len() as u64;
             report.matches += self.hunt.matches - before;
             for (alert, how) in &produced {
                 if matches!(how, Grouped::New) {
