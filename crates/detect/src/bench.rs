@@ -30,18 +30,12 @@ pub fn bench_eval(set: &RuleSet, records: &[Record], passes: u32) -> BenchReport
     for _ in 0..passes.max(1) {
         engine.evaluate_batch(records, |_, _| matches += 1);
     }
-    let elapsed = start.elapsed();
-    let n = records.len() as u64 * u64::from(passes.max(1));
-    let rules = set.len().max(1);
-    let ns = elapsed.as_nanos() as f64 / n.max(1) as f64;
-    BenchReport {
-        records: n,
-        rules: set.len(),
+    report(
+        set,
+        records.len() as u64 * u64::from(passes.max(1)),
         matches,
-        elapsed,
-        ns_per_record: ns,
-        ns_per_record_rule: ns / rules as f64,
-    }
+        start.elapsed(),
+    )
 }
 
 /// [`bench_eval`] over encoded log entries ([`model::codec::encode`]), evaluated in place: with
@@ -70,18 +64,12 @@ pub fn bench_eval_encoded(
             }
         }
     }
-    let elapsed = start.elapsed();
-    let n = entries.len() as u64 * u64::from(passes.max(1));
-    let rules = set.len().max(1);
-    let ns = elapsed.as_nanos() as f64 / n.max(1) as f64;
-    BenchReport {
-        records: n,
-        rules: set.len(),
+    report(
+        set,
+        entries.len() as u64 * u64::from(passes.max(1)),
         matches,
-        elapsed,
-        ns_per_record: ns,
-        ns_per_record_rule: ns / rules as f64,
-    }
+        start.elapsed(),
+    )
 }
 
 /// [`bench_eval`] over encoded log entries decoded into owned records first ([`model::codec::decode`],
@@ -100,9 +88,16 @@ pub fn bench_eval_decoded(set: &RuleSet, entries: &[&[u8]], passes: u32) -> Benc
             engine.evaluate_batch(&records, |_, _| matches += 1);
         }
     }
-    let elapsed = start.elapsed();
-    let n = entries.len() as u64 * u64::from(passes.max(1));
-    let rules = set.len().max(1);
+    report(
+        set,
+        entries.len() as u64 * u64::from(passes.max(1)),
+        matches,
+        start.elapsed(),
+    )
+}
+
+/// The report of `n` record evaluations against `set` that took `elapsed`.
+fn report(set: &RuleSet, n: u64, matches: u64, elapsed: std::time::Duration) -> BenchReport {
     let ns = elapsed.as_nanos() as f64 / n.max(1) as f64;
     BenchReport {
         records: n,
@@ -110,6 +105,6 @@ pub fn bench_eval_decoded(set: &RuleSet, entries: &[&[u8]], passes: u32) -> Benc
         matches,
         elapsed,
         ns_per_record: ns,
-        ns_per_record_rule: ns / rules as f64,
+        ns_per_record_rule: ns / set.len().max(1) as f64,
     }
 }
