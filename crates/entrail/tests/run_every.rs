@@ -97,5 +97,5 @@ path = "out.jsonl"
         "{}",
         logs()
     );
-    assert!(logs().contains("2 duplicates, 0 quarantined"), "{}", logs());
+    assert!(logs().contains("1 duplicates, 0 quarantined"), "{}", logs());
 }

@@ -181,8 +181,10 @@ impl Metrics {
         &self,
         hub: &mut Hub,
         records: Vec<Record>,
-        rejected: Vec<Rejected>,
+        mut rejected: Vec<Rejected>,
     ) -> Result<IngestOutcome, HubError> {
+        // What an open quarantine entry already holds is not quarantined (nor counted) again.
+        hub.quarantine().retain_new(&mut rejected);
         let mut sources: BTreeMap<&'static str, String> = BTreeMap::new();
         for r in &records {
             sources

@@ -95,10 +95,9 @@ pub struct IngestOutcome {
     pub appended: u64,
     /// Of those, new revisions of a known key.
     pub revisions: u64,
-    /// Exact duplicates dropped (counted, not appended), including rejected input an open quarantine
-    /// entry already holds.
+    /// Exact duplicates dropped (counted, not appended).
     pub duplicates: u64,
-    /// Items quarantined.
+    /// Items quarantined (not those an open quarantine entry already held).
     pub quarantined: u64,
 }
 
@@ -216,8 +215,9 @@ impl Hub {
             return Err(e.into());
         }
         let mut rejected = rejected;
-        // Input an open quarantine entry already holds (a repeating run re-reading a file) is a duplicate.
-        outcome.duplicates += self.quarantine.retain_new(&mut rejected) as u64;
+        // Input an open quarantine entry already holds (a repeating run re-reading a file) is kept there once
+        // and not counted again.
+        self.quarantine.retain_new(&mut rejected);
         outcome.quarantined = rejected.len() as u64;
         if !rejected.is_empty() {
             self.stats.count_quarantined(&rejected);
