@@ -187,6 +187,14 @@ pub(crate) enum BenchCommand {
     },
 }
 
+/// Empties (or creates) a bench's working directory.
+pub(crate) fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
 pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
     match which {
         BenchCommand::Seal { records, dir, runs } => crate::bench_seal::run(*records, dir, *runs),
@@ -397,10 +405,7 @@ fn ingest(
     no_baseline: bool,
     max_buffer_mib: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir)?;
+    crate::bench::fresh_dir(dir)?;
     let input = dir.join("signins.json");
     output::line(&format!(
         "generating {records} diagnostic-shape sign-ins into {} ...",

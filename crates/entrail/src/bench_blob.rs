@@ -93,10 +93,7 @@ struct Measured {
 }
 
 pub(crate) fn run(b: &BlobBench, dir: &Path) -> anyhow::Result<ExitCode> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir)?;
+    crate::bench::fresh_dir(dir)?;
     let rt = crate::collect::runtime()?;
     if b.listing_only {
         listing(b, &rt, dir)?;

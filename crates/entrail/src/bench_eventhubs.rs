@@ -132,10 +132,7 @@ pub(crate) fn run(b: &EventHubsBench, dir: &Path) -> anyhow::Result<ExitCode> {
         partitions: b.partitions.max(needed),
         ..b.clone()
     };
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir)?;
+    crate::bench::fresh_dir(dir)?;
     let rt = crate::collect::runtime()?;
     let cluster = sim::kafka::mock_cluster(1)?;
     cluster.create_topic(TOPIC, b.partitions, 1)?;

@@ -236,10 +236,7 @@ pub(crate) fn stream(
     lag: u64,
     max_buffer_mib: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir)?;
+    crate::bench::fresh_dir(dir)?;
     let mut raw = RawConfig {
         data_dir: Some(dir.join("data")),
         ..RawConfig::default()

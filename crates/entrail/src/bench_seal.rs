@@ -5,7 +5,6 @@
 
 use crate::bench::{cpu_seconds, write_signins};
 use crate::output;
-use anyhow::Context;
 use pipeline::{Pipeline, RawConfig};
 use sources::file::{FileSource, FileSourceConfig, Progress};
 use std::io::Read;
@@ -110,10 +109,7 @@ fn sequential_read(files: &[PathBuf]) -> anyhow::Result<(u64, f64)> {
 }
 
 pub(crate) fn run(records: u64, dir: &Path, runs: usize) -> anyhow::Result<ExitCode> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir)?;
+    crate::bench::fresh_dir(dir)?;
     let input = dir.join("signins.json");
     output::line(&format!(
         "generating {records} diagnostic-shape sign-ins ..."

@@ -242,10 +242,7 @@ fn through_syslog(
 }
 
 pub(crate) fn run(b: &SyslogBench, dir: &Path) -> anyhow::Result<ExitCode> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir)?;
+    crate::bench::fresh_dir(dir)?;
     let rt = crate::collect::runtime()?;
     let n = b.messages;
 

@@ -60,25 +60,13 @@ pub(crate) fn run(
         let (c, s) = (collector.clone(), shutdown.clone());
         rt.spawn(async move { c.run_tail(s, STATUS_EVERY).await })
     };
-    {
-        let s = shutdown.clone();
-        rt.spawn(async move {
-            stop_signal().await;
-            s.cancel();
-        });
-    }
+    cancel_on_signal(&rt, &shutdown);
     loop {
         pass(&mut pipeline, true)?;
         if tail.is_finished() {
             break;
         }
-        let stop = rt.block_on(async {
-            tokio::select! {
-                () = shutdown.cancelled() => true,
-                () = tokio::time::sleep(every) => false,
-            }
-        });
-        if stop {
+        if sleep_unless_cancelled(&rt, &shutdown, every) {
             break;
         }
     }
@@ -95,27 +83,38 @@ pub(crate) fn run(
 pub(crate) fn repeat(mut pipeline: Pipeline, every: Duration) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let shutdown = CancellationToken::new();
-    {
-        let s = shutdown.clone();
-        rt.spawn(async move {
-            stop_signal().await;
-            s.cancel();
-        });
-    }
+    cancel_on_signal(&rt, &shutdown);
     loop {
         pass(&mut pipeline, true)?;
-        let stop = rt.block_on(async {
-            tokio::select! {
-                () = shutdown.cancelled() => true,
-                () = tokio::time::sleep(every) => false,
-            }
-        });
-        if stop {
+        if sleep_unless_cancelled(&rt, &shutdown, every) {
             break;
         }
     }
     pass(&mut pipeline, true)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Cancels `shutdown` on Ctrl-C or SIGTERM.
+fn cancel_on_signal(rt: &tokio::runtime::Runtime, shutdown: &CancellationToken) {
+    let s = shutdown.clone();
+    rt.spawn(async move {
+        stop_signal().await;
+        s.cancel();
+    });
+}
+
+/// Sleeps for `every`; true when `shutdown` was cancelled first.
+fn sleep_unless_cancelled(
+    rt: &tokio::runtime::Runtime,
+    shutdown: &CancellationToken,
+    every: Duration,
+) -> bool {
+    rt.block_on(async {
+        tokio::select! {
+            () = shutdown.cancelled() => true,
+            () = tokio::time::sleep(every) => false,
+        }
+    })
 }
 
 async fn stop_signal() {
