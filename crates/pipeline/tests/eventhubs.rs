@@ -117,23 +117,36 @@ fn every_category_through_the_mock_cluster_reaches_the_archive_with_ground_truth
 }
 
 /// Produces the sign-in and audit categories (one record decodes to one row), returns the truth.
-fn produce_simple(
-    bootstrap: &str,
+/// The simple day's events, split in two halves (in time order), and the rows the archive must hold.
+fn simple_day(
     users: u32,
-    per_message: usize,
-) -> (u64, BTreeMap<Category, u64>) {
+) -> (
+    Vec<sim::SimEvent>,
+    Vec<sim::SimEvent>,
+    BTreeMap<Category, u64>,
+    sim::Tenant,
+) {
     let cfg = tenant_config(users);
     let tenant = sim::Tenant::new(&cfg);
     let mut generator = sim::Generator::new(&tenant, &cfg)
         .with_category_names(&["SignInLogs", "NonInteractiveUserSignInLogs", "AuditLogs"])
         .with_truth(true);
+    let mut early: Vec<sim::SimEvent> = generator.by_ref().collect();
+    let want = expected(&generator.into_truth().unwrap());
+    let late = early.split_off(early.len() / 2);
+    (early, late, want, tenant)
+}
+
+/// Produces events to the topic; returns the number of messages.
+fn produce_simple(
+    bootstrap: &str,
+    events: &[sim::SimEvent],
+    tenant: &sim::Tenant,
+    per_message: usize,
+) -> u64 {
     let mut producer = DiagnosticProducer::new(bootstrap, TOPIC, 4, per_message).unwrap();
-    produce_events(&mut producer, generator.by_ref(), true, &tenant).unwrap();
-    let produced = producer.finish().unwrap();
-    (
-        produced.messages,
-        expected(&generator.into_truth().unwrap()),
-    )
+    produce_events(&mut producer, events.iter().cloned(), true, tenant).unwrap();
+    producer.finish().unwrap().messages
 }
 
 #[test]
@@ -142,23 +155,16 @@ fn a_collector_stopped_mid_stream_loses_nothing_and_repeats_only_what_it_had_not
     let cluster = mock_cluster(1).unwrap();
     cluster.create_topic(TOPIC, 4, 1).unwrap();
     let bootstrap = cluster.bootstrap_servers();
-    let (messages, want) = produce_simple(&bootstrap, 60, PER_MESSAGE);
+    let (early, late, want, tenant) = simple_day(60);
     let records: u64 = want.values().sum();
     assert!(
         records > 2000,
         "enough data to stop in the middle: {records}"
     );
-
-    // A clean run of the same data elsewhere: the duplicates the data itself holds.
-    let clean_dir = tempfile::tempdir().unwrap();
-    let clean = open(clean_dir.path());
-    let c = clean.eventhubs_collector_with(vec![source(&bootstrap, "eh", 100)]);
+    // Only the first half is on the topic while the first run goes: however fast this machine is, the
+    // collector is stopped before the day's end (the second half arrives while it is down).
+    let mut messages = produce_simple(&bootstrap, &early, &tenant, PER_MESSAGE);
     let rt = runtime();
-    rt.block_on(c.run_until_caught_up(Duration::from_secs(1)))
-        .unwrap();
-    let inherent = total_duplicates(&clean);
-    drop(c);
-    drop(clean);
 
     // The real run, stopped (task aborted: no graceful commit) after some batches.
     let dir = tempfile::tempdir().unwrap();
@@ -197,6 +203,17 @@ fn a_collector_stopped_mid_stream_loses_nothing_and_repeats_only_what_it_had_not
         .map(|s| s.position.unwrap_or(0) - s.committed.unwrap_or(0))
         .sum();
     drop(collector);
+    messages += produce_simple(&bootstrap, &late, &tenant, PER_MESSAGE);
+
+    // A clean run of the whole day elsewhere: the duplicates the data itself holds.
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = open(clean_dir.path());
+    let c = clean.eventhubs_collector_with(vec![source(&bootstrap, "eh", 100)]);
+    rt.block_on(c.run_until_caught_up(Duration::from_secs(1)))
+        .unwrap();
+    let inherent = total_duplicates(&clean);
+    drop(c);
+    drop(clean);
 
     // Restart: a new consumer in the same group resumes from the committed offsets.
     let collector = p.eventhubs_collector_with(vec![EventHubsSource::new(cfg).unwrap()]);
