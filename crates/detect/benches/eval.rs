@@ -5,14 +5,16 @@
 //! `cargo bench -p detect`. Knobs (environment): `DETECT_BENCH_RECORDS` (default 1,000,000);
 //! `DETECT_BENCH_HOT=1` also times each record's first (cache-cold) and second (cached) evaluation;
 //! `DETECT_BENCH_DETAIL=1` prints matches per rule, the costliest rules and the cost per table;
-//! `DETECT_BENCH_LOOP=n` only evaluates the first 500 records n times (for profilers; with
+//! `DETECT_BENCH_LOOP=n` only evaluates the first 500 (`DETECT_BENCH_SMALL`) records n times (for profilers; with
 //! `DETECT_BENCH_FORM=encoded`, as encoded entries through `Engine::evaluate_encoded`; `=entry`, through
-//! `Engine::evaluate_entry`).
+//! `Engine::evaluate_entry`; `=columns`, as column batches through `Engine::evaluate_columns`).
 //!
 //! Two forms of the same records are timed in turn: owned `Record`s (`Engine::evaluate_batch`) and the
 //! compact form, each record encoded with `model::codec::encode` into one buffer per batch of 8,192 (as the
 //! log hands them out) and evaluated in place (`decode_ref` + `Engine::evaluate_encoded`, both timed; and
-//! `Engine::evaluate_entry`, one pass); last, once, the entries decoded to owned records then evaluated.
+//! `Engine::evaluate_entry`, one pass); and the column-wise form, the records converted up front (not
+//! timed) into `model::columns::Columns` batches of up to 4,096 rows of one category, evaluated with
+//! `Engine::evaluate_columns`; last, once, the entries decoded to owned records then evaluated.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
@@ -110,7 +112,11 @@ fn bench(c: &mut Criterion) {
     }
     if let Ok(n) = std::env::var("DETECT_BENCH_LOOP") {
         let n: usize = n.parse().unwrap();
-        let small = &recs[..500];
+        let small_n = std::env::var("DETECT_BENCH_SMALL")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(500usize);
+        let small = &recs[..small_n.min(recs.len())];
         if std::env::var("DETECT_BENCH_PEEK").is_ok() {
             for r in small
                 .iter()
@@ -121,7 +127,10 @@ fn bench(c: &mut Criterion) {
             }
         }
         let form = std::env::var("DETECT_BENCH_FORM").unwrap_or_default();
-        let rep = if form == "encoded" || form == "entry" {
+        let rep = if form == "columns" {
+            let batches = column_batches(small);
+            detect::bench::bench_eval_columns(&set, &batches, n as u32)
+        } else if form == "encoded" || form == "entry" {
             let (arena, spans) = encode_batches(small);
             let entries = views(&arena, &spans);
             detect::bench::bench_eval_encoded(&set, &entries, n as u32, form == "entry")
@@ -157,12 +166,22 @@ fn bench(c: &mut Criterion) {
         arena.len(),
         arena.iter().map(Vec::len).sum::<usize>() as f64 / recs.len().max(1) as f64
     );
-    // Owned and encoded in turn, twice, so load changes hit both.
+    let batches = column_batches(&recs);
+    eprintln!(
+        "columns: {} batches, {:.0} text bytes per record",
+        batches.len(),
+        batches.iter().map(|b| b.text_bytes()).sum::<usize>() as f64 / recs.len().max(1) as f64
+    );
+    // Owned, columns and encoded in turn, twice, so load changes hit each.
     for round in 1..=2 {
         let cpu0 = thread_cpu_ns();
         let report = detect::bench::bench_eval(&set, &recs, 3);
         let cpu = thread_cpu_ns().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
         print_report(&format!("owned   (round {round})"), &report, cpu);
+        let cpu0 = thread_cpu_ns();
+        let report = detect::bench::bench_eval_columns(&set, &batches, 3);
+        let cpu = thread_cpu_ns().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+        print_report(&format!("columns (round {round})"), &report, cpu);
         let cpu0 = thread_cpu_ns();
         let report = detect::bench::bench_eval_encoded(&set, &entries, 3, false);
         let cpu = thread_cpu_ns().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
@@ -201,6 +220,15 @@ fn bench(c: &mut Criterion) {
             matches
         })
     });
+    g.bench_function("sigmahq_azure_123_rules/columns", |b| {
+        b.iter(|| {
+            let mut matches = 0usize;
+            for batch in &batches {
+                engine.evaluate_columns(black_box(batch), |_, _| matches += 1);
+            }
+            matches
+        })
+    });
     g.bench_function("sigmahq_azure_123_rules/encoded", |b| {
         b.iter(|| {
             let mut matches = 0usize;
@@ -211,6 +239,16 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// The records as column-wise batches of up to 4,096 rows of one category (what an archive scan or a
+/// columnar consumer hands out).
+fn column_batches(recs: &[Record]) -> Vec<model::columns::Columns> {
+    model::columns::by_category(recs, 4096)
+        .unwrap()
+        .into_iter()
+        .map(|(b, _)| b)
+        .collect()
 }
 
 /// Per record: its buffer, and its byte range there.

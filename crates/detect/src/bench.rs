@@ -96,6 +96,30 @@ pub fn bench_eval_decoded(set: &RuleSet, entries: &[&[u8]], passes: u32) -> Benc
     )
 }
 
+/// [`bench_eval`] over the same kind of records held column-wise ([`model::columns::Columns`] batches,
+/// built up front by the caller, not timed), evaluated with [`Engine::evaluate_columns`].
+pub fn bench_eval_columns(
+    set: &RuleSet,
+    batches: &[model::columns::Columns],
+    passes: u32,
+) -> BenchReport {
+    let mut engine = Engine::new(set, EngineConfig::default());
+    let mut matches = 0u64;
+    let start = Instant::now();
+    for _ in 0..passes.max(1) {
+        for b in batches {
+            engine.evaluate_columns(b, |_, _| matches += 1);
+        }
+    }
+    let rows: usize = batches.iter().map(model::columns::Columns::len).sum();
+    report(
+        set,
+        rows as u64 * u64::from(passes.max(1)),
+        matches,
+        start.elapsed(),
+    )
+}
+
 /// The report of `n` record evaluations against `set` that took `elapsed`.
 fn report(set: &RuleSet, n: u64, matches: u64, elapsed: std::time::Duration) -> BenchReport {
     let ns = elapsed.as_nanos() as f64 / n.max(1) as f64;

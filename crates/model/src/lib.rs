@@ -2,6 +2,7 @@
 //! binary encoding, decoders from the three wire shapes, and field lookup. Pure: opens no files or sockets.
 pub mod category;
 pub mod codec;
+pub mod columns;
 pub mod limits;
 pub mod normalize;
 pub mod quarantine;

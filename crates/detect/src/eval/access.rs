@@ -6,14 +6,15 @@ use crate::mapping::Target;
 use crate::plan::matcher::Scalar;
 use model::Value;
 use model::codec::ValueRef;
+use model::columns::Columns;
 use std::cell::RefCell;
 
 /// No value for a column in [`Cols::Sparse`].
 pub(crate) const NO_SLOT: u16 = u16::MAX;
 
-/// A record's column values, as the engine reads them: an owned record's values, or values borrowed
+/// A record's column values, as the engine reads them: an owned record's values, values borrowed
 /// from one encoded log entry (one contiguous buffer, `model::codec::decode_ref`), reached through a
-/// per-column slot table.
+/// per-column slot table, or one row of a column-wise batch.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Cols<'r> {
     /// `Record::values`, aligned with the schema.
@@ -24,6 +25,13 @@ pub(crate) enum Cols<'r> {
         slot: &'r [u16],
         /// The values read.
         values: &'r [ValueRef<'r>],
+    },
+    /// Row `row` of a column-wise batch ([`model::columns::Columns`]).
+    Columnar {
+        /// The batch.
+        batch: &'r Columns,
+        /// The row.
+        row: usize,
     },
 }
 
@@ -37,6 +45,7 @@ impl<'r> Cols<'r> {
                 let s = *slot.get(column)?;
                 values.get(usize::from(s)).copied()
             }
+            Cols::Columnar { batch, row } => batch.get(row, column),
         }
     }
 

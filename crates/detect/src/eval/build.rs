@@ -61,6 +61,7 @@ impl Engine {
             analytics: None,
             slots: Vec::new(),
             view: Vec::new(),
+            dict: memo::DictMemo::default(),
         };
         let limits = Limits {
             max_groups: config.max_groups.max(1),

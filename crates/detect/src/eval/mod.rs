@@ -4,6 +4,9 @@
 mod access;
 mod batch;
 mod build;
+mod columnar;
+#[cfg(test)]
+mod columnar_tests;
 mod config;
 mod jsonpath;
 mod memo;
@@ -113,6 +116,8 @@ pub struct Engine {
     /// Scratch of [`Engine::evaluate_encoded`]: the allocation its borrowed values reuse (empty between
     /// calls).
     view: Vec<ValueRef<'static>>,
+    /// Atom results per distinct value of the current column batch ([`Engine::evaluate_columns`]).
+    dict: memo::DictMemo,
 }
 
 impl std::fmt::Debug for Engine {
@@ -194,6 +199,7 @@ impl Engine {
             epoch,
             members,
             memos,
+            dict,
             known,
             val,
             ..
@@ -210,8 +216,40 @@ impl Engine {
         }
         let words = plan.atoms.words();
         known[..words].fill(0);
+        let mut slot = 0;
         for ic in &plan.index.columns {
             for &column in &ic.columns {
+                slot += 1;
+                // A row of a column batch: the lookup of a text value is made once per distinct value.
+                if let access::Cols::Columnar { batch, row } = cols
+                    && let Some(id) = batch.dict_id(row, column)
+                {
+                    let hit = dict.index_hit(slot - 1, id as usize, batch.dict_len(column), || {
+                        let text = match batch.value(row, column) {
+                            ValueRef::String(s) | ValueRef::Dynamic(s) => s,
+                            _ => "",
+                        };
+                        let entry = ic.lookup(text, lower);
+                        (text.is_ascii(), entry.map(|e| (&e.rules[..], &e.atoms[..])))
+                    });
+                    if !ic.folded.is_empty() && hit.ascii {
+                        for &(w, m) in &ic.folded {
+                            known[w as usize] |= m;
+                            val[w as usize] &= !m;
+                        }
+                        for &(w, m) in dict.hit_atoms(hit) {
+                            val[w as usize] |= m;
+                        }
+                    }
+                    for &r in dict.hit_rules(hit) {
+                        let s = &mut seen[r as usize];
+                        if *s != *epoch {
+                            *s = *epoch;
+                            candidates.push(r);
+                        }
+                    }
+                    continue;
+                }
                 let Some(v) = cols.get(column) else {
                     continue;
                 };
@@ -259,6 +297,7 @@ impl Engine {
             cx: &cx,
             atoms: &plan.atoms,
             memo: &mut memos[head.category as usize],
+            dict,
             known: &mut known[..words],
             val: &mut val[..words],
             buf,
