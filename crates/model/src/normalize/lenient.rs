@@ -62,7 +62,11 @@ pub(crate) fn to_text(v: &Node<'_>) -> Option<String> {
         Node::Null => None,
         Node::Str(s) => Some(canonical_if_json(s).unwrap_or_else(|| s.to_string())),
         Node::Bool(b) => Some(if *b { "true".into() } else { "false".into() }),
-        Node::Num(n) => Some(n.to_string()),
+        Node::Num(n) => {
+            let mut out = String::new();
+            n.write(&mut out);
+            Some(out)
+        }
         Node::Arr(_) | Node::Obj(_) => Some(canonical(v)),
     }
 }

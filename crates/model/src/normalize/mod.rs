@@ -11,7 +11,7 @@
 //! object; the event time is present and parses) and lenient about values ([`lenient`]).
 //!
 //! Layout: `stream` drives the decoding of a whole input; `framing` and `scan` cut it into items; `tree` parses an item once into a borrowed JSON
-//! tree; `detect` tells shape and category (rules in its module docs); one file per family holds its column
+//! tree (`parse` is its hand-written fast path, serde_json the fallback); `detect` tells shape and category (rules in its module docs); one file per family holds its column
 //! table (`signin`, `audit`, `provisioning`, `risk`, `network`, `graph_activity`, `office`, `activity`, `flow`,
 //! `resource`, `syslog`); `engine` applies a table, `keys` computes the dedupe key and content hash: the same event in
 //! any shape gets the same `key` and `content_hash`.
@@ -28,6 +28,9 @@ mod keys;
 pub mod lenient;
 mod network;
 mod office;
+mod parse;
+#[cfg(test)]
+mod parse_tests;
 mod projection;
 mod provisioning;
 mod resource;

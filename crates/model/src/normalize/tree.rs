@@ -87,8 +87,17 @@ pub(crate) enum Node<'a> {
 }
 
 impl<'a> Node<'a> {
-    /// Parses JSON text.
+    /// Parses JSON text: the hand-written parser ([`super::parse::parse_fast`]) where it decides, else
+    /// serde_json (which then gives the same tree, or the error).
     pub(crate) fn parse(text: &'a str) -> Result<Node<'a>, serde_json::Error> {
+        match super::parse::parse_fast(text) {
+            Some(node) => Ok(node),
+            None => Node::parse_serde(text),
+        }
+    }
+
+    /// Parses JSON text with serde_json only.
+    pub(crate) fn parse_serde(text: &'a str) -> Result<Node<'a>, serde_json::Error> {
         // What `serde_json::from_str` does, with one set of scratch stacks for the whole value.
         let mut de = serde_json::Deserializer::from_str(text);
         let node = NodeSeed(&mut Stacks::default()).deserialize(&mut de)?;
@@ -146,6 +155,14 @@ impl fmt::Display for Node<'_> {
         let mut s = String::new();
         write_canonical(self, &mut s);
         f.write_str(&s)
+    }
+}
+
+/// One JSON number parsed by serde_json (what a number inside a document parses to), if `text` is exactly one.
+pub(crate) fn parse_number_serde(text: &str) -> Option<Num> {
+    match Node::parse_serde(text) {
+        Ok(Node::Num(n)) => Some(n),
+        _ => None,
     }
 }
 
@@ -227,20 +244,9 @@ fn write_entries<'x, 'a: 'x>(
 }
 
 /// Whether a byte must be escaped in a JSON string.
-#[inline]
+#[cfg(test)]
 fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
-}
-
-/// Whether any of the eight bytes of `w` must be escaped (a control byte, `"` or `\`), tested on the
-/// whole word at once.
-#[inline]
-fn word_needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    control | zero_in(w ^ (ONES * 0x22)) | zero_in(w ^ (ONES * 0x5c)) != 0
 }
 
 /// Appends `s` as a JSON string literal (escaping as serde_json does).
@@ -249,34 +255,22 @@ pub(crate) fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time; the tail is padded with a byte that needs no escape.
-        let mut w = [b'a'; 8];
-        let n = (bytes.len() - i).min(8);
-        w[..n].copy_from_slice(&bytes[i..i + n]);
-        if !word_needs_escape(u64::from_le_bytes(w)) {
-            i += n;
-            continue;
-        }
-        let b = bytes[i];
-        if needs_escape(b) {
-            out.push_str(&s[start..i]);
-            match b {
-                b'"' => out.push_str("\\\""),
-                b'\\' => out.push_str("\\\\"),
-                b'\n' => out.push_str("\\n"),
-                b'\r' => out.push_str("\\r"),
-                b'\t' => out.push_str("\\t"),
-                0x08 => out.push_str("\\b"),
-                0x0c => out.push_str("\\f"),
-                b => {
-                    let _ = write!(out, "\\u{b:04x}");
-                }
+    // The bytes found are ASCII, so every cut is at a character boundary.
+    while let Some(i) = super::parse::next_special(bytes, start) {
+        out.push_str(&s[start..i]);
+        match bytes[i] {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b => {
+                let _ = write!(out, "\\u{b:04x}");
             }
-            start = i + 1;
         }
-        i += 1;
+        start = i + 1;
     }
     out.push_str(&s[start..]);
     out.push('"');
@@ -439,17 +433,22 @@ mod tests {
     }
 
     #[test]
-    fn word_test_matches_byte_test() {
+    fn the_word_scan_finds_exactly_the_first_byte_to_escape() {
+        use super::super::parse::{next_special, special_mask};
         for b in 0..=255u8 {
             for pos in 0..8 {
-                for fill in [b'a', 0x80, 0xff, b'~', b' '] {
+                for fill in [b'a', 0x80, 0xff, b'~', b' ', 0x1f, b'"'] {
                     let mut w = [fill; 8];
                     w[pos] = b;
-                    assert_eq!(
-                        word_needs_escape(u64::from_le_bytes(w)),
-                        needs_escape(b),
-                        "byte {b:#x} at {pos} among {fill:#x}"
-                    );
+                    let first = w.iter().position(|c| needs_escape(*c));
+                    let m = special_mask(u64::from_le_bytes(w));
+                    let found = (m != 0).then(|| (m.trailing_zeros() / 8) as usize);
+                    assert_eq!(found, first, "byte {b:#x} at {pos} among {fill:#x}");
+                    let long: Vec<u8> = [b"0123456789".as_slice(), &w, b"xy"].concat();
+                    for from in 0..long.len() {
+                        let want = (from..long.len()).find(|i| needs_escape(long[*i]));
+                        assert_eq!(next_special(&long, from), want, "{long:?} from {from}");
+                    }
                 }
             }
         }
