@@ -1,32 +1,30 @@
 //! Compaction: in each partition, files smaller than `compact_below_bytes` are merged into one,
-//! streaming batches from the inputs (memory bounded by one row group being written plus one
-//! batch being read, split across the inputs when they are merged in sort order: see [`super::merge`]).
-//! Inputs are verified against their manifest hash first.
+//! written one row group and one column at a time (memory bounded by one column of each input being
+//! read and one output column chunk: see [`super::colmerge`]). Inputs are verified against their
+//! manifest hash first.
 //!
 //! Order: merged files are written to `*.tmp`, fsynced and renamed; one manifest write then
 //! replaces the inputs by the outputs and records each merge in `deletions`; the inputs are
 //! deleted last. A crash before the manifest leaves an unlisted output (removed at open), after
 //! it unlisted inputs (removed at open): no row is ever lost or doubled.
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File};
+use std::fs;
 use std::path::PathBuf;
 
-use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::colmerge::{
+    MergeInput, concat_order, merge_order, plain_columns, row_group_rows, with_plain, write_merged,
+};
 use super::config::CompactionMode;
 use super::file::{
-    FileSummary, FileWriter, hash_file, hex128, sort_columns, sorted_by_event_time, sync_dir,
+    FileSummary, HashingWriter, hash_file, hex128, sort_columns, sorted_by_event_time, sync_dir,
     writer_properties,
 };
 use super::manifest::{DeletedFile, Deletion, DeletionReason, FileEntry};
-use super::merge::{SortedMerge, footer_sorted_by, footer_stitched};
+use super::merge::{footer_sorted_by, footer_stitched};
 use super::stitch::stitch;
 use super::{Archive, ArchiveError, arrow_schema};
-
-/// Rows per batch read from an input file (with ~4 KB records, ~8 MiB of values).
-const READ_BATCH_ROWS: usize = 2048;
 
 /// Files merged into one at most; a partition with more small files is merged in several outputs (a later
 /// compaction merges those while they are still small).
@@ -175,10 +173,8 @@ impl Archive {
                     ),
                 });
             }
-            let file = File::open(&path).map_err(|e| ArchiveError::io(&path, e))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| ArchiveError::parquet(&path, e))?;
-            if same_fields(reader.schema(), &schema) {
+            let reader = MergeInput::open(&path)?;
+            if same_fields(reader.metadata().schema(), &schema) {
                 inputs.push((f, path, reader));
             } else {
                 tracing::info!(file = %path.display(), "not compacting a file with an older table schema");
@@ -215,9 +211,10 @@ impl Archive {
         // A stitched file is sorted per row group only: it can be stitched again, not merged in order.
         let stitching = self.cfg.compaction == CompactionMode::Stitch;
         let by_keys = !sorted_by_event_time(&schema, &keys)
-            && inputs
-                .iter()
-                .all(|(_, _, b)| footer_sorted_by(b, &keys) && (stitching || !footer_stitched(b)));
+            && inputs.iter().all(|(_, _, b)| {
+                let m = b.metadata().metadata();
+                footer_sorted_by(m, &keys) && (stitching || !footer_stitched(m))
+            });
         let sorted_by: Vec<usize> = if by_keys {
             keys.clone()
         } else {
@@ -269,47 +266,45 @@ impl Archive {
             }
             tracing::info!(file = %out.path.display(), "inputs' Parquet schemas differ; merging instead of stitching");
         }
-        let mut writer = FileWriter::create(&out.tmp, schema.clone(), props)?;
-        let arrow = |e| ArchiveError::Arrow {
-            table: table.clone(),
-            source: e,
-        };
-        let mut entries = Vec::new();
-        if by_keys {
-            // One batch per input is held: keep their sum near one read batch.
-            let batch_rows = (READ_BATCH_ROWS / inputs.len()).max(256);
-            let mut readers = Vec::with_capacity(inputs.len());
-            for (f, path, builder) in inputs {
-                let reader = builder
-                    .with_batch_size(batch_rows)
-                    .build()
-                    .map_err(|e| ArchiveError::parquet(&path, e))?;
-                readers.push(reader);
-                entries.push(f);
-            }
-            let mut merge =
-                SortedMerge::new(&schema, &keys, readers, READ_BATCH_ROWS).map_err(arrow)?;
-            while let Some(slice) = merge.next_slice().map_err(arrow)? {
-                let slice = RecordBatch::try_new(schema.clone(), slice.columns().to_vec())
-                    .map_err(arrow)?;
-                writer.write(&slice)?;
-            }
+        let (entries, readers): (Vec<FileEntry>, Vec<MergeInput>) =
+            inputs.into_iter().map(|(f, _, r)| (f, r)).unzip();
+        let order = if by_keys {
+            merge_order(&schema, &keys, &readers).map_err(|e| match e {
+                ArchiveError::Arrow { source, .. } => ArchiveError::Arrow {
+                    table: table.clone(),
+                    source,
+                },
+                other => other,
+            })?
         } else {
-            for (f, path, builder) in inputs {
-                let reader = builder
-                    .with_batch_size(READ_BATCH_ROWS)
-                    .build()
-                    .map_err(|e| ArchiveError::parquet(&path, e))?;
-                for batch in reader {
-                    let batch = batch.map_err(arrow)?;
-                    let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
-                        .map_err(arrow)?;
-                    writer.write(&batch)?;
-                }
-                entries.push(f);
-            }
-        }
-        let summary = writer.finish()?;
+            concat_order(&readers)
+        };
+        let props = with_plain(props, plain_columns(&schema, &readers));
+        let group_rows = row_group_rows(
+            entries.iter().map(|f| f.bytes).sum(),
+            order.len(),
+            self.cfg.row_group_rows,
+        );
+        let sink = HashingWriter::create(&out.tmp)?;
+        let mut sink = write_merged(sink, &out.tmp, &schema, props, &readers, &order, group_rows)?;
+        drop(readers);
+        let (bytes, xxh3) = sink.sync(&out.tmp)?;
+        let summary = FileSummary {
+            rows: order.len() as u64,
+            bytes,
+            xxh3,
+            min_event_time: entries
+                .iter()
+                .map(|f| f.min_event_time_us)
+                .min()
+                .unwrap_or(0),
+            max_event_time: entries
+                .iter()
+                .map(|f| f.max_event_time_us)
+                .max()
+                .unwrap_or(0),
+            max_revision: entries.iter().map(|f| f.max_revision).max().unwrap_or(0),
+        };
         out.publish(summary, entries).map(Some)
     }
 }

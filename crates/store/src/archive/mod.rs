@@ -37,8 +37,10 @@
 //! entry when it is buffered. Writing it out sorts the row indices by those keys alone, then decodes the
 //! rows, borrowed and each in one pass, into Arrow columns one slice of 1024 sorted rows at a time. That
 //! adds one slice of rows and the encoded pages of one row group (at most 16 MiB), never a batch or a
-//! sorted copy of the whole buffer.
+//! sorted copy of the whole buffer. Compaction merges files one output column at a time (`colmerge.rs`):
+//! it holds one column of each input and one encoded column chunk, less than a flush.
 mod buffer;
+mod colmerge;
 mod compact;
 mod config;
 mod error;
@@ -55,6 +57,8 @@ mod stitch;
 pub(crate) mod test_util;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_colmerge;
 #[cfg(test)]
 mod tests_encoded;
 #[cfg(test)]
