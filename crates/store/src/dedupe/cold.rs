@@ -169,6 +169,12 @@ impl DedupeIndex {
                 true
             }
         });
+        // Tombstones of evicted keys make the map double when they run out (once more than half its
+        // slots are live); give that back, so memory stays within the bound over any number of evictions.
+        let bound = self.max_memory_keys.saturating_add(1);
+        if self.keys.capacity() > bound.saturating_mul(2) {
+            self.keys.shrink_to(bound);
+        }
     }
 }
 

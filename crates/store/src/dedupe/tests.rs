@@ -312,3 +312,35 @@ fn evicted_keys_expire() {
     let idx = DedupeIndex::open_bounded(&path, H, 10).unwrap();
     assert_eq!(idx.len(), 1, "only the late key is on disk");
 }
+
+/// Evictions leave tombstones in the key map; when they run out its table may double (hashbrown grows
+/// instead of rehashing in place once more than half its capacity is live). Memory must stay within the
+/// bound however many rounds of insert, checkpoint and evict pass: the map's slots never exceed what the
+/// bound needs twice over.
+#[test]
+fn the_key_map_does_not_grow_past_the_bound_over_many_evictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = 1_000;
+    let mut idx =
+        DedupeIndex::open_bounded(&dir.path().join("d.redb"), DEFAULT_HORIZON, max).unwrap();
+    let mut next = 0u32;
+    let mut grown = 0;
+    for round in 0..300u64 {
+        // More than the evicted half: the map refills past the bound before each checkpoint.
+        for _ in 0..700 {
+            idx.check_and_insert(format!("key-{next}").as_bytes(), 1, 1);
+            next += 1;
+        }
+        idx.checkpoint(round).unwrap();
+        assert!(
+            idx.len() <= max,
+            "{} keys after checkpoint {round}",
+            idx.len()
+        );
+        grown = grown.max(idx.keys.capacity());
+    }
+    assert!(
+        grown <= 2 * (max + 1),
+        "the key map grew to {grown} slots for a bound of {max} keys"
+    );
+}
