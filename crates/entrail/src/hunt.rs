@@ -3,7 +3,9 @@
 //! detection consumer, and prints them. Nothing is stored or delivered: a backtest.
 //!
 //! From the archive, each table with rows is read back with SQL (`_EventTime` in the range, in event-time
-//! order), its rows as Log Analytics rows, decoded into canonical records with their archived `_Key`.
+//! order); each Arrow batch becomes a column-wise batch straight from its arrays (`hunt_columns`) and is
+//! evaluated in place ([`Hunt::feed_columns`]); batches it does not map are decoded as Log Analytics rows into
+//! canonical records with their archived `_Key`.
 
 use crate::output;
 use anyhow::Context;
@@ -266,6 +268,18 @@ fn from_archive(
     to: i64,
     quiet: bool,
 ) -> anyhow::Result<Outcome> {
+    from_archive_with(data_dir, hunt, from, to, quiet, true)
+}
+
+/// [`from_archive`]; `columnar` false decodes every batch the old way ([`decode_rows`]), for comparing.
+pub(crate) fn from_archive_with(
+    data_dir: &Path,
+    hunt: &mut Hunt,
+    from: i64,
+    to: i64,
+    quiet: bool,
+    columnar: bool,
+) -> anyhow::Result<Outcome> {
     let dir = data_dir.join("archive");
     let start = Instant::now();
     let mut alerts = BTreeMap::new();
@@ -318,29 +332,21 @@ fn from_archive(
         };
         while let Some(batch) = rt.block_on(stream.next_batch()) {
             let batch = batch?;
-            let mut json = Vec::new();
-            store::query::write_json_lines(std::slice::from_ref(&batch), &mut json)?;
-            // The archived key of each row, read from its column (one JSON line per row, in order).
-            let keys = row_keys(&batch);
-            let mut rs: Vec<Record> = Vec::with_capacity(batch.num_rows());
-            let lines = json.split(|b| *b == b'\n').filter(|l| !l.is_empty());
-            for (i, line) in lines.enumerate() {
-                let text = std::str::from_utf8(line)?;
-                match model::decode_record(text, &cx) {
-                    Ok(decoded) => {
-                        for mut r in decoded {
-                            if let Some(Some(k)) = keys.get(i) {
-                                (*k).clone_into(&mut r.key);
-                            }
-                            rs.push(r);
-                        }
-                    }
-                    Err(e) => tracing::warn!(table = %name, error = %e, "archived row not decoded"),
-                }
-            }
             bar.inc(batch.num_rows() as u64);
-            records += rs.len() as u64;
-            keep(&mut alerts, hunt.feed(&rs));
+            // Column-wise straight from the Arrow arrays; batches it does not map are decoded.
+            let columns = if columnar {
+                crate::hunt_columns::to_columns(&batch, category)
+            } else {
+                None
+            };
+            if let Some(columns) = columns {
+                records += columns.len() as u64;
+                keep(&mut alerts, hunt.feed_columns(&columns));
+            } else {
+                let rs = decode_rows(&batch, &cx)?;
+                records += rs.len() as u64;
+                keep(&mut alerts, hunt.feed(&rs));
+            }
         }
     }
     bar.finish_and_clear();
@@ -350,6 +356,38 @@ fn from_archive(
         matches: hunt.matches,
         elapsed: start.elapsed(),
     })
+}
+
+/// An archive batch's rows as canonical records the old way: written as JSON lines, each decoded as a Log
+/// Analytics row ([`model::decode_record`]), with its archived `_Key`. Rows that do not decode are logged and
+/// left out.
+pub(crate) fn decode_rows(
+    batch: &store::query::RecordBatch,
+    cx: &DecodeContext,
+) -> anyhow::Result<Vec<Record>> {
+    let mut json = Vec::new();
+    store::query::write_json_lines(std::slice::from_ref(batch), &mut json)?;
+    // The archived key of each row, read from its column (one JSON line per row, in order).
+    let keys = row_keys(batch);
+    let mut rs: Vec<Record> = Vec::with_capacity(batch.num_rows());
+    let lines = json.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    for (i, line) in lines.enumerate() {
+        let text = std::str::from_utf8(line)?;
+        match model::decode_record(text, cx) {
+            Ok(decoded) => {
+                for mut r in decoded {
+                    if let Some(Some(k)) = keys.get(i) {
+                        (*k).clone_into(&mut r.key);
+                    }
+                    rs.push(r);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(table = %cx.location, error = %e, "archived row not decoded");
+            }
+        }
+    }
+    Ok(rs)
 }
 
 /// Per row of an archive batch, its `_Key` (text columns are `Utf8View`; `Utf8` read too).

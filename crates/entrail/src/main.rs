@@ -22,6 +22,7 @@ mod demo_graph;
 mod demo_sources;
 mod health;
 mod hunt;
+mod hunt_columns;
 mod output;
 mod query;
 mod replay;

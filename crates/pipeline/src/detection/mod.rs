@@ -145,6 +145,30 @@ impl Hunt {
         result.map(|()| produced)
     }
 
+    /// [`Hunt::feed`] over a column-wise batch (rows in order), evaluated in place
+    /// ([`Engine::evaluate_columns`]): no owned record is built but for the rows that match, for their
+    /// alerts ([`model::columns::Columns::record`]).
+    pub fn feed_columns(&mut self, batch: &model::columns::Columns) -> Vec<(Alert, Grouped)> {
+        let mut hits = Vec::new();
+        self.engine
+            .evaluate_columns(batch, |row, m| hits.push((row, m)));
+        self.records += batch.len() as u64;
+        // Owned records of the rows that matched (hits are in row order).
+        let mut owned: Vec<(usize, Record)> = Vec::new();
+        for (row, _) in &hits {
+            if owned.last().is_none_or(|(j, _)| j != row) {
+                owned.push((*row, batch.record(*row)));
+            }
+        }
+        self.group(hits, |i| {
+            owned
+                .binary_search_by_key(&i, |(j, _)| *j)
+                .ok()
+                .and_then(|p| owned.get(p))
+                .map(|(_, r)| r)
+        })
+    }
+
     /// Groups matches (with the position of their record, which `record` gives) into alerts.
     fn group<'r>(
         &mut self,

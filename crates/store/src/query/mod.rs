@@ -36,6 +36,8 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures::{Stream, StreamExt};
 
+/// Arrow, as the query engine links it: for callers that read result batches column by column.
+pub use datafusion::arrow;
 /// Arrow types the engine's results are made of, for callers that read them.
 pub use datafusion::arrow::array::{AsArray, RecordBatch};
 /// Arrow's 64-bit integer type (what `count(*)` returns).
