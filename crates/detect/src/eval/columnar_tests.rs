@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::tests::{records, sigmahq};
+use super::view_tests::simulated;
 use super::*;
 use model::columns::{Columns, by_category};
 
@@ -35,46 +36,6 @@ fn both(cfg: &EngineConfig, recs: &[Record], rows: usize) -> (Vec<String>, Vec<S
     want.sort();
     got.sort();
     (want, got)
-}
-
-/// Decoded records of the simulated tenant's natural mix, attacks included, in event-time order.
-fn simulated(n: usize) -> Vec<Record> {
-    let cfg = sim::TenantConfig {
-        days: 20,
-        users: 300,
-        quirks: true,
-        attacks: true,
-        ..sim::TenantConfig::default()
-    };
-    let tenant = sim::Tenant::new(&cfg);
-    let cx = model::DecodeContext {
-        source: "test".into(),
-        ..model::DecodeContext::default()
-    };
-    let shapes = [
-        sim::Shape::Diagnostic,
-        sim::Shape::LogAnalytics,
-        sim::Shape::Graph,
-    ];
-    let mut out = Vec::new();
-    for (i, ev) in sim::Generator::new(&tenant, &cfg)
-        .with_truth(false)
-        .enumerate()
-    {
-        let Some(wire) = sim::render(&ev, shapes[i % 3], true, &tenant)
-            .or_else(|| sim::render(&ev, sim::Shape::Diagnostic, true, &tenant))
-        else {
-            continue;
-        };
-        if let Ok(recs) = model::decode_record(&wire.to_string(), &cx) {
-            out.extend(recs);
-        }
-        if out.len() >= n {
-            break;
-        }
-    }
-    out.sort_by_key(|r| r.event_time);
-    out
 }
 
 #[test]

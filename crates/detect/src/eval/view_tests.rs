@@ -54,7 +54,8 @@ fn compare(owned: &mut Engine, viewed: &mut Engine, recs: &[Record]) -> usize {
     n
 }
 
-fn simulated(n: usize) -> Vec<Record> {
+/// `n` decoded records of the simulated tenant (attacks and quirks on), in the three shapes in turn, in time order.
+pub(super) fn simulated(n: usize) -> Vec<Record> {
     let cfg = sim::TenantConfig {
         days: 20,
         users: 300,

@@ -246,22 +246,7 @@ impl Archive {
             let paths: Vec<PathBuf> = inputs.iter().map(|(_, p, _)| p.clone()).collect();
             if let Some(s) = stitch(&paths, &out.tmp, props.clone())? {
                 let entries: Vec<FileEntry> = inputs.into_iter().map(|(f, _, _)| f).collect();
-                let summary = FileSummary {
-                    rows: s.rows,
-                    bytes: s.bytes,
-                    xxh3: s.xxh3,
-                    min_event_time: entries
-                        .iter()
-                        .map(|f| f.min_event_time_us)
-                        .min()
-                        .unwrap_or(0),
-                    max_event_time: entries
-                        .iter()
-                        .map(|f| f.max_event_time_us)
-                        .max()
-                        .unwrap_or(0),
-                    max_revision: entries.iter().map(|f| f.max_revision).max().unwrap_or(0),
-                };
+                let summary = merged_summary(s.rows, s.bytes, s.xxh3, &entries);
                 return out.publish(summary, entries).map(Some);
             }
             tracing::info!(file = %out.path.display(), "inputs' Parquet schemas differ; merging instead of stitching");
@@ -289,23 +274,28 @@ impl Archive {
         let mut sink = write_merged(sink, &out.tmp, &schema, props, &readers, &order, group_rows)?;
         drop(readers);
         let (bytes, xxh3) = sink.sync(&out.tmp)?;
-        let summary = FileSummary {
-            rows: order.len() as u64,
-            bytes,
-            xxh3,
-            min_event_time: entries
-                .iter()
-                .map(|f| f.min_event_time_us)
-                .min()
-                .unwrap_or(0),
-            max_event_time: entries
-                .iter()
-                .map(|f| f.max_event_time_us)
-                .max()
-                .unwrap_or(0),
-            max_revision: entries.iter().map(|f| f.max_revision).max().unwrap_or(0),
-        };
+        let summary = merged_summary(order.len() as u64, bytes, xxh3, &entries);
         out.publish(summary, entries).map(Some)
+    }
+}
+
+/// The summary of a file that holds every row of `inputs`: their time range and highest revision.
+fn merged_summary(rows: u64, bytes: u64, xxh3: u128, inputs: &[FileEntry]) -> FileSummary {
+    FileSummary {
+        rows,
+        bytes,
+        xxh3,
+        min_event_time: inputs
+            .iter()
+            .map(|f| f.min_event_time_us)
+            .min()
+            .unwrap_or(0),
+        max_event_time: inputs
+            .iter()
+            .map(|f| f.max_event_time_us)
+            .max()
+            .unwrap_or(0),
+        max_revision: inputs.iter().map(|f| f.max_revision).max().unwrap_or(0),
     }
 }
 

@@ -243,18 +243,7 @@ impl FileWriter {
                 props,
             } = *pending;
             let plain = first.map(plain_text_columns).unwrap_or_default();
-            let props = if plain.is_empty() {
-                props
-            } else {
-                plain
-                    .into_iter()
-                    .fold(props.into_builder(), |b, name| {
-                        let path = ColumnPath::from(name);
-                        b.set_column_dictionary_enabled(path.clone(), false)
-                            .set_column_encoding(path, Encoding::PLAIN)
-                    })
-                    .build()
-            };
+            let props = super::colmerge::with_plain(props, plain);
             let writer = ArrowWriter::try_new(sink, schema, Some(props))
                 .map_err(|e| ArchiveError::parquet(&self.path, e))?;
             self.state = WriterState::Open(Box::new(writer));
