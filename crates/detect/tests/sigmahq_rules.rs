@@ -1,6 +1,7 @@
 //! For each of the 123 active SigmaHQ azure rules: a matching and a non-matching canonical record derived
 //! from the rule itself, checked on the canonical record and after a round trip through each of the three
-//! wire shapes (Graph object, diagnostic-settings envelope, Log Analytics row).
+//! wire shapes (Graph object, diagnostic-settings envelope, Log Analytics row). Every verdict is taken both
+//! record by record (`Engine::evaluate`) and column-wise (`Engine::evaluate_columns` on a one-row batch).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -9,9 +10,21 @@ use common::shapes::{self, SHAPES};
 use common::synth;
 use detect::{Engine, EngineConfig, RuleSet, SigmaRule};
 use model::Category;
+use model::columns::{Columns, by_category};
 
+/// Whether rule `id` matches `r`; the record-by-record and the column-wise verdicts must agree.
 fn matches(engine: &mut Engine, r: &model::Record, id: &str) -> bool {
-    engine.evaluate(r).any(|m| &*m.rule_id == id)
+    let one = engine.evaluate(r).any(|m| &*m.rule_id == id);
+    let batch = Columns::from_records(r.category, std::slice::from_ref(r)).unwrap();
+    let mut columns = false;
+    engine.evaluate_columns(&batch, |_, m| columns |= &*m.rule_id == id);
+    assert_eq!(
+        one,
+        columns,
+        "{id}: evaluate and evaluate_columns differ on {:?}",
+        r.to_json()
+    );
+    one
 }
 
 /// A record with the identity fields every real one has (the rule's fields are written over them).
@@ -219,4 +232,15 @@ fn batch_evaluation_matches_record_by_record() {
     batch.evaluate_batch(&records, |i, m| got.push((i, m.rule_id.to_string())));
     assert_eq!(got, want);
     assert!(want.len() >= 123);
+    // Column-wise, in batches of up to 64 rows of one category: the same matches.
+    let mut columns = Vec::new();
+    for (b, positions) in by_category(&records, 64).unwrap() {
+        batch.evaluate_columns(&b, |row, m| {
+            columns.push((positions[row], m.rule_id.to_string()))
+        });
+    }
+    columns.sort();
+    let mut want = want;
+    want.sort();
+    assert_eq!(columns, want);
 }

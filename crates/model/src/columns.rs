@@ -17,6 +17,9 @@ use parts::{Dict, Fixed, NULL_ID, Text};
 
 mod parts;
 
+/// The dictionary number of a null in [`Columns::dict_ids`].
+pub const NULL_DICT_ID: u32 = NULL_ID;
+
 /// The most text bytes one column of a batch holds (offsets are 31-bit).
 pub const MAX_TEXT_BYTES: usize = parts::MAX_TEXT_BYTES;
 
@@ -301,6 +304,16 @@ impl Columns {
     pub fn dict_id(&self, row: usize, column: usize) -> Option<u32> {
         match self.columns.get(column)? {
             Column::Text { text, .. } => text.ids.get(row).copied().filter(|id| *id != NULL_ID),
+            _ => None,
+        }
+    }
+
+    /// The dictionary numbers of text column `column`, one per row ([`Columns::dict_id`]; a null is
+    /// [`NULL_DICT_ID`]); `None` for a column that is not text or out of range.
+    #[inline]
+    pub fn dict_ids(&self, column: usize) -> Option<&[u32]> {
+        match self.columns.get(column)? {
+            Column::Text { text, .. } => text.ids.get(..self.rows),
             _ => None,
         }
     }

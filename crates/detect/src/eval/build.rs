@@ -2,7 +2,8 @@
 //! per category the literal index, the atoms, the memo and each rule's bytecode.
 
 use super::{
-    CategoryPlan, Compiled, CorrelationRuntime, Engine, EngineConfig, Hook, Info, batch, memo, view,
+    CategoryPlan, Compiled, CorrelationRuntime, Engine, EngineConfig, Hook, Info, batch, memo,
+    vector, view,
 };
 use crate::correlate::{self, Limits, State};
 use crate::mapping::{self, Target};
@@ -61,7 +62,7 @@ impl Engine {
             analytics: None,
             slots: Vec::new(),
             view: Vec::new(),
-            dict: memo::DictMemo::default(),
+            vectors: vector::Vectors::default(),
         };
         let limits = Limits {
             max_groups: config.max_groups.max(1),

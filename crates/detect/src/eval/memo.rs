@@ -6,7 +6,7 @@
 //! per column, values up to [`MAX_TEXT`] bytes), and turns itself off for a column whose values rarely
 //! repeat.
 
-use super::access::{Cols, Ctx};
+use super::access::Ctx;
 use crate::plan::atoms::{Atom, Atoms, Check};
 use crate::plan::matcher::{Scalar, Test, TextOp};
 use foldhash::fast::RandomState;
@@ -162,102 +162,11 @@ impl Memo {
     }
 }
 
-/// Atom results per distinct value of the current [`model::columns::Columns`] batch: a text column's
-/// dictionary number stands for its value, so a repeated value costs an array lookup (no hash, no text
-/// comparison, nothing outside the batch and this table to read).
-#[derive(Debug, Default)]
-pub(crate) struct DictMemo {
-    /// The current batch's stamp: entries with another stamp are unknown.
-    stamp: u32,
-    /// Per atom group of the batch's plan: per dictionary number, (stamp, results as in [`Slot`]).
-    groups: Vec<Vec<(u32, [u64; SPAN])>>,
-    /// Per indexed column of the batch's plan (in `Index::columns` order, each of their columns): per
-    /// dictionary number, what the index lookup of the value gave.
-    index: Vec<Vec<IndexHit>>,
-    /// The rules of the index entries looked up in this batch ([`IndexHit::rules`] ranges).
-    rules: Vec<u32>,
-    /// Their folded atoms as (word, mask) pairs.
-    atoms: Vec<(u32, u64)>,
-}
-
-/// One index lookup of a dictionary value, kept for the batch.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct IndexHit {
-    stamp: u32,
-    /// Whether the value is ASCII (the index's folded atoms are decided for ASCII values only).
-    pub(crate) ascii: bool,
-    rules: (u32, u32),
-    atoms: (u32, u32),
-}
-
-impl DictMemo {
-    /// Forgets the previous batch.
-    pub(crate) fn next_batch(&mut self) {
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.groups.iter_mut().for_each(Vec::clear);
-            self.index.iter_mut().for_each(Vec::clear);
-            self.stamp = 1;
-        }
-        self.rules.clear();
-        self.atoms.clear();
-    }
-
-    /// The index lookup of dictionary number `id` (of `entries`) of indexed column number `slot`: kept
-    /// from an earlier row of the batch, else `lookup`'s (whether the value is ASCII, and the rules and
-    /// folded atoms of its entry), kept.
-    pub(crate) fn index_hit<'e>(
-        &mut self,
-        slot: usize,
-        id: usize,
-        entries: usize,
-        lookup: impl FnOnce() -> (bool, Option<(&'e [u32], &'e [(u32, u64)])>),
-    ) -> IndexHit {
-        if self.index.len() <= slot {
-            self.index.resize_with(slot + 1, Vec::new);
-        }
-        let hits = &mut self.index[slot];
-        if hits.len() < entries {
-            hits.resize(entries, IndexHit::default());
-        }
-        if let Some(h) = hits.get(id).filter(|h| h.stamp == self.stamp) {
-            return *h;
-        }
-        let (ascii, entry) = lookup();
-        let (rules, atoms) = entry.unwrap_or_default();
-        let h = IndexHit {
-            stamp: self.stamp,
-            ascii,
-            rules: (self.rules.len() as u32, rules.len() as u32),
-            atoms: (self.atoms.len() as u32, atoms.len() as u32),
-        };
-        self.rules.extend_from_slice(rules);
-        self.atoms.extend_from_slice(atoms);
-        if let Some(slot) = hits.get_mut(id) {
-            *slot = h;
-        }
-        h
-    }
-
-    /// The rules of a hit.
-    pub(crate) fn hit_rules(&self, h: IndexHit) -> &[u32] {
-        let (at, n) = (h.rules.0 as usize, h.rules.1 as usize);
-        self.rules.get(at..at + n).unwrap_or_default()
-    }
-
-    /// The folded atoms that hold for a hit's value.
-    pub(crate) fn hit_atoms(&self, h: IndexHit) -> &[(u32, u64)] {
-        let (at, n) = (h.atoms.0 as usize, h.atoms.1 as usize);
-        self.atoms.get(at..at + n).unwrap_or_default()
-    }
-}
-
 /// One record's evaluation: which atoms are known, and their values.
 pub(crate) struct Run<'a, 'r> {
     pub(crate) cx: &'a Ctx<'r>,
     pub(crate) atoms: &'a Atoms,
     pub(crate) memo: &'a mut Memo,
-    pub(crate) dict: &'a mut DictMemo,
     pub(crate) known: &'a mut [u64],
     pub(crate) val: &'a mut [u64],
     pub(crate) buf: &'a mut String,
@@ -288,24 +197,6 @@ impl Run<'_, '_> {
     fn fill(&mut self, a: u32) {
         let gi = self.atoms.group_of[a as usize] as usize;
         if !self.memo.memoized[gi] {
-            // Cheap atoms are memoized only by dictionary number, where the batch's values repeat (four
-            // rows or more per distinct value): all the column's atoms once per value instead of the atoms
-            // read once per row.
-            if let Cols::Columnar { batch, row } = self.cx.cols
-                && self.memo.ranges[gi].len() <= SPAN
-            {
-                let column = self.atoms.groups[gi].column;
-                let entries = batch.dict_len(column);
-                if entries * 4 <= batch.len()
-                    && let Some(id) = batch.dict_id(row, column)
-                {
-                    if !self.dict_apply(gi, id as usize, entries) {
-                        self.eval_group(gi);
-                        self.dict_store(gi, id as usize);
-                    }
-                    return;
-                }
-            }
             return self.direct(a);
         }
         let g = &self.atoms.groups[gi];
@@ -313,26 +204,6 @@ impl Run<'_, '_> {
             Some(ValueRef::String(s) | ValueRef::Dynamic(s)) if s.len() <= MAX_TEXT => s,
             _ => return self.direct(a),
         };
-        // A row of a column batch: by its value's dictionary number first (an array lookup); the first
-        // row of each distinct value goes through the memo below, which outlives the batch.
-        if let Cols::Columnar { batch, row } = self.cx.cols
-            && let Some(id) = batch.dict_id(row, g.column)
-        {
-            let (id, entries) = (id as usize, batch.dict_len(g.column));
-            if self.dict_apply(gi, id, entries) {
-                // A hit as the memo would have had it: its on/off statistics stay those of the rows.
-                if let Some(gm) = self.memo.groups[gi].as_mut()
-                    && gm.off == 0
-                {
-                    gm.count(true);
-                }
-                return;
-            }
-            if self.memo_group(gi, text) {
-                return self.dict_store(gi, id);
-            }
-            return self.direct(a);
-        }
         if !self.memo_group(gi, text) {
             self.direct(a);
         }
@@ -397,42 +268,6 @@ impl Run<'_, '_> {
             } else {
                 self.val[w] &= !bit;
             }
-        }
-    }
-
-    /// Sets group `gi`'s atoms from the batch's results for dictionary number `id` (of `entries`), if
-    /// this batch has them.
-    fn dict_apply(&mut self, gi: usize, id: usize, entries: usize) -> bool {
-        let d = &mut *self.dict;
-        if d.groups.len() <= gi {
-            d.groups.resize_with(gi + 1, Vec::new);
-        }
-        let slots = &mut d.groups[gi];
-        if slots.len() < entries {
-            slots.resize(entries, (0, [0; SPAN]));
-        }
-        let Some(slot) = slots.get(id).filter(|s| s.0 == d.stamp) else {
-            return false;
-        };
-        let fw = self.atoms.groups[gi].start as usize / 64;
-        for (k, m) in self.memo.ranges[gi].iter().enumerate() {
-            self.known[fw + k] |= m;
-            self.val[fw + k] = (self.val[fw + k] & !m) | slot.1[k];
-        }
-        true
-    }
-
-    /// Keeps group `gi`'s atom values (just computed) for dictionary number `id`, and marks them known.
-    fn dict_store(&mut self, gi: usize, id: usize) {
-        let fw = self.atoms.groups[gi].start as usize / 64;
-        let mut results = [0u64; SPAN];
-        for (k, m) in self.memo.ranges[gi].iter().enumerate() {
-            results[k] = self.val[fw + k] & m;
-            self.known[fw + k] |= m;
-        }
-        let stamp = self.dict.stamp;
-        if let Some(slot) = self.dict.groups.get_mut(gi).and_then(|s| s.get_mut(id)) {
-            *slot = (stamp, results);
         }
     }
 

@@ -4,7 +4,6 @@
 mod access;
 mod batch;
 mod build;
-mod columnar;
 #[cfg(test)]
 mod columnar_tests;
 mod config;
@@ -16,6 +15,7 @@ mod program;
 mod project;
 #[cfg(test)]
 mod tests;
+mod vector;
 mod view;
 #[cfg(test)]
 mod view_tests;
@@ -116,8 +116,8 @@ pub struct Engine {
     /// Scratch of [`Engine::evaluate_encoded`]: the allocation its borrowed values reuse (empty between
     /// calls).
     view: Vec<ValueRef<'static>>,
-    /// Atom results per distinct value of the current column batch ([`Engine::evaluate_columns`]).
-    dict: memo::DictMemo,
+    /// Scratch of [`Engine::evaluate_columns`]' rule-at-a-time evaluation.
+    vectors: vector::Vectors,
 }
 
 impl std::fmt::Debug for Engine {
@@ -199,7 +199,6 @@ impl Engine {
             epoch,
             members,
             memos,
-            dict,
             known,
             val,
             ..
@@ -216,40 +215,8 @@ impl Engine {
         }
         let words = plan.atoms.words();
         known[..words].fill(0);
-        let mut slot = 0;
         for ic in &plan.index.columns {
             for &column in &ic.columns {
-                slot += 1;
-                // A row of a column batch: the lookup of a text value is made once per distinct value.
-                if let access::Cols::Columnar { batch, row } = cols
-                    && let Some(id) = batch.dict_id(row, column)
-                {
-                    let hit = dict.index_hit(slot - 1, id as usize, batch.dict_len(column), || {
-                        let text = match batch.value(row, column) {
-                            ValueRef::String(s) | ValueRef::Dynamic(s) => s,
-                            _ => "",
-                        };
-                        let entry = ic.lookup(text, lower);
-                        (text.is_ascii(), entry.map(|e| (&e.rules[..], &e.atoms[..])))
-                    });
-                    if !ic.folded.is_empty() && hit.ascii {
-                        for &(w, m) in &ic.folded {
-                            known[w as usize] |= m;
-                            val[w as usize] &= !m;
-                        }
-                        for &(w, m) in dict.hit_atoms(hit) {
-                            val[w as usize] |= m;
-                        }
-                    }
-                    for &r in dict.hit_rules(hit) {
-                        let s = &mut seen[r as usize];
-                        if *s != *epoch {
-                            *s = *epoch;
-                            candidates.push(r);
-                        }
-                    }
-                    continue;
-                }
                 let Some(v) = cols.get(column) else {
                     continue;
                 };
@@ -297,83 +264,94 @@ impl Engine {
             cx: &cx,
             atoms: &plan.atoms,
             memo: &mut memos[head.category as usize],
-            dict,
             known: &mut known[..words],
             val: &mut val[..words],
             buf,
         };
         for &i in candidates.iter() {
             let c = &plan.rules[i as usize];
-            if !program::run(&c.prog, &mut run) {
-                continue;
+            if program::run(&c.prog, &mut run) {
+                emit(infos, correlations, out, c, head, &cx);
             }
-            let info = &infos[c.info];
-            if c.emit {
-                out.push(Match {
-                    rule_id: info.id.clone(),
-                    title: info.title.clone(),
-                    level: info.level,
-                    tags: info.tags.clone(),
-                    category: head.category,
-                    key: MatchKey::new(head.key),
-                    event_time: head.event_time,
-                    correlation: None,
-                });
-            }
-            for h in &c.hooks {
-                let first = |targets: &[Target]| {
-                    let mut v = None;
-                    for t in targets {
-                        if cx.any_value(t, &mut |s: Scalar<'_>| {
-                            let mut b = String::new();
-                            v = Some(s.text(&mut b).to_lowercase());
-                            true
-                        }) {
-                            break;
-                        }
-                    }
-                    v
-                };
-                let group: Vec<String> = h
-                    .group_by
-                    .iter()
-                    .map(|t| first(t).unwrap_or_default())
-                    .collect();
-                let value = h.field.as_deref().and_then(first);
-                if h.field.is_some() && value.is_none() {
-                    continue;
-                }
-                let rt = &mut correlations[h.corr];
-                let fired = rt.state.add(
-                    group.clone(),
-                    Event {
-                        time: head.event_time,
-                        rule_pos: h.rule_pos,
-                        value,
-                        key: head.key.to_owned(),
-                    },
-                );
-                if let Some(f) = fired {
-                    let ci = &infos[rt.info];
-                    out.push(Match {
-                        rule_id: ci.id.clone(),
-                        title: ci.title.clone(),
-                        level: ci.level,
-                        tags: ci.tags.clone(),
-                        category: head.category,
-                        key: MatchKey::new(head.key),
-                        event_time: head.event_time,
-                        correlation: Some(CorrelationMatch {
-                            kind: rt.kind,
-                            group: rt.group_names.iter().cloned().zip(group).collect(),
-                            evidence: f.evidence,
-                            count: f.count,
-                            first_time: f.first,
-                            last_time: f.last,
-                        }),
-                    });
+        }
+    }
+}
+
+/// Pushes the match of rule `c` on the record to `out` (when the rule emits) and feeds the rule's
+/// correlations, pushing those that fire.
+fn emit(
+    infos: &[Info],
+    correlations: &mut [CorrelationRuntime],
+    out: &mut Vec<Match>,
+    c: &Compiled,
+    head: Head<'_>,
+    cx: &access::Ctx<'_>,
+) {
+    let info = &infos[c.info];
+    if c.emit {
+        out.push(Match {
+            rule_id: info.id.clone(),
+            title: info.title.clone(),
+            level: info.level,
+            tags: info.tags.clone(),
+            category: head.category,
+            key: MatchKey::new(head.key),
+            event_time: head.event_time,
+            correlation: None,
+        });
+    }
+    for h in &c.hooks {
+        let first = |targets: &[Target]| {
+            let mut v = None;
+            for t in targets {
+                if cx.any_value(t, &mut |s: Scalar<'_>| {
+                    let mut b = String::new();
+                    v = Some(s.text(&mut b).to_lowercase());
+                    true
+                }) {
+                    break;
                 }
             }
+            v
+        };
+        let group: Vec<String> = h
+            .group_by
+            .iter()
+            .map(|t| first(t).unwrap_or_default())
+            .collect();
+        let value = h.field.as_deref().and_then(first);
+        if h.field.is_some() && value.is_none() {
+            continue;
+        }
+        let rt = &mut correlations[h.corr];
+        let fired = rt.state.add(
+            group.clone(),
+            Event {
+                time: head.event_time,
+                rule_pos: h.rule_pos,
+                value,
+                key: head.key.to_owned(),
+            },
+        );
+        if let Some(f) = fired {
+            let ci = &infos[rt.info];
+            out.push(Match {
+                rule_id: ci.id.clone(),
+                title: ci.title.clone(),
+                level: ci.level,
+                tags: ci.tags.clone(),
+                category: head.category,
+                key: MatchKey::new(head.key),
+                event_time: head.event_time,
+                correlation: Some(CorrelationMatch {
+                    kind: rt.kind,
+                    group: rt.group_names.iter().cloned().zip(group).collect(),
+                    evidence: f.evidence,
+                    count: f.count,
+                    first_time: f.first,
+                    last_time: f.last,
+                }),
+            });
         }
     }
 }

@@ -65,7 +65,7 @@ pub(crate) fn eval_direct(n: &Node, cx: &Ctx<'_>, buf: &mut String) -> bool {
     }
 }
 
-fn item(ip: &ItemPlan, cx: &Ctx<'_>, buf: &mut String) -> bool {
+pub(super) fn item(ip: &ItemPlan, cx: &Ctx<'_>, buf: &mut String) -> bool {
     match &ip.kind {
         ItemKind::Null => !ip.targets.iter().any(|t| cx.has_value(t)),
         ItemKind::Exists(want) => ip.targets.iter().any(|t| cx.has_value(t)) == *want,

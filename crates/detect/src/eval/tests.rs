@@ -285,7 +285,6 @@ fn bytecode_gives_the_verdicts_of_the_tree_and_of_direct_evaluation() {
         let Engine {
             plans,
             memos,
-            dict,
             known,
             val,
             buf,
@@ -307,7 +306,6 @@ fn bytecode_gives_the_verdicts_of_the_tree_and_of_direct_evaluation() {
                     cx: &cx,
                     atoms: &plan.atoms,
                     memo: &mut memos[ci],
-                    dict,
                     known: &mut known[..words],
                     val: &mut val[..words],
                     buf,

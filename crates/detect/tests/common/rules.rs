@@ -25,9 +25,21 @@ pub fn audit(detection: &str) -> Engine {
     engine_for("auditlogs", detection, EngineConfig::default())
 }
 
-/// Whether rule `r1` matched the record.
+/// Whether rule `r1` matched the record, record by record (`Engine::evaluate`); column-wise
+/// (`Engine::evaluate_columns` on a one-row batch) must agree.
 pub fn hit(e: &mut Engine, r: &Record) -> bool {
-    e.evaluate(r).any(|m| &*m.rule_id == "r1")
+    let one = e.evaluate(r).any(|m| &*m.rule_id == "r1");
+    let batch = model::columns::Columns::from_records(r.category, std::slice::from_ref(r))
+        .expect("the record fits its category's columns");
+    let mut columns = false;
+    e.evaluate_columns(&batch, |_, m| columns |= &*m.rule_id == "r1");
+    assert_eq!(
+        one,
+        columns,
+        "evaluate and evaluate_columns differ on {:?}",
+        r.to_json()
+    );
+    one
 }
 
 /// An audit-log record with these columns.

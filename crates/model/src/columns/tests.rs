@@ -220,7 +220,14 @@ fn text_columns_are_dictionaries_of_the_batch() {
         if !matches!(col.ty, ColumnType::String | ColumnType::Dynamic) {
             assert_eq!(batch.dict_len(c), 0);
             assert_eq!(batch.dict_id(0, c), None);
+            assert_eq!(batch.dict_ids(c), None);
             continue;
+        }
+        // The whole column's numbers are the rows' numbers, a null as `NULL_DICT_ID`.
+        let ids = batch.dict_ids(c).unwrap();
+        assert_eq!(ids.len(), batch.len());
+        for (row, &id) in ids.iter().enumerate() {
+            assert_eq!(batch.dict_id(row, c), (id != NULL_DICT_ID).then_some(id));
         }
         let mut by_id: Vec<Option<&str>> = vec![None; batch.dict_len(c)];
         let mut distinct = std::collections::HashSet::new();
