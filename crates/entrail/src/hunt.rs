@@ -323,13 +323,7 @@ pub(crate) fn from_archive_with(
     for (category, name, _) in tables {
         let sql = format!("SELECT * FROM \"{name}\" {filter} ORDER BY \"_EventTime\"");
         let mut stream = rt.block_on(engine.sql_stream(&sql))?;
-        let cx = DecodeContext {
-            source: "hunt".into(),
-            location: name.clone(),
-            ingest_time: 0,
-            category: Some(category),
-            shape: Some(Shape::LogAnalytics),
-        };
+        let cx = table_context(category, &name);
         while let Some(batch) = rt.block_on(stream.next_batch()) {
             let batch = batch?;
             bar.inc(batch.num_rows() as u64);
@@ -356,6 +350,18 @@ pub(crate) fn from_archive_with(
         matches: hunt.matches,
         elapsed: start.elapsed(),
     })
+}
+
+/// How the rows of archive table `name` (of `category`) are decoded for [`decode_rows`]: Log Analytics rows
+/// of that category, source `hunt`.
+pub(crate) fn table_context(category: Category, name: &str) -> DecodeContext {
+    DecodeContext {
+        source: "hunt".into(),
+        location: name.to_owned(),
+        ingest_time: 0,
+        category: Some(category),
+        shape: Some(Shape::LogAnalytics),
+    }
 }
 
 /// An archive batch's rows as canonical records the old way: written as JSON lines, each decoded as a Log

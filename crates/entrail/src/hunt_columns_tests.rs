@@ -2,11 +2,11 @@
 //! hunt (alerts and matches) over an archive of a simulated tenant with the injected attacks.
 
 use super::{mapped, to_columns};
-use crate::hunt::{decode_rows, from_archive_with};
+use crate::hunt::{decode_rows, from_archive_with, table_context};
 use detect::alert::GroupConfig;
+use model::Category;
 use model::codec::ValueRef;
 use model::columns::Columns;
-use model::{Category, DecodeContext, Shape};
 use pipeline::detection::Hunt;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -78,13 +78,7 @@ fn archive_batches_read_column_wise_equal_the_decoded_rows() {
     // Column types with values compared.
     let mut seen = std::collections::BTreeSet::new();
     for (category, name, bs) in batches(&dir.path().join("data")) {
-        let cx = DecodeContext {
-            source: "hunt".into(),
-            location: name.clone(),
-            ingest_time: 0,
-            category: Some(category),
-            shape: Some(Shape::LogAnalytics),
-        };
+        let cx = table_context(category, &name);
         for batch in bs {
             let decoded = decode_rows(&batch, &cx).unwrap();
             let Some(cols) = to_columns(&batch, category) else {
