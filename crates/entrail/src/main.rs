@@ -33,7 +33,9 @@ mod verify;
 use clap::Parser;
 
 /// mimalloc: decoding and archiving allocate many short-lived strings; the system allocator cost ~15% of
-/// ingest CPU in profiles (docs/benchmarks.md).
+/// ingest CPU in profiles (docs/benchmarks.md). The `system-alloc` feature leaves it out, so that heap profilers
+/// that hook `malloc` (heaptrack) see every allocation.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
