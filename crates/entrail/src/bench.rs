@@ -49,6 +49,9 @@ pub(crate) enum BenchCommand {
         /// `archive.max_buffer_mib` for the run (default: the config default).
         #[arg(long)]
         max_buffer_mib: Option<u64>,
+        /// `archive.spill = false` for the run: partition buffers keep their entries in memory.
+        #[arg(long)]
+        no_spill: bool,
     },
     /// Writes generated diagnostic-shape sign-ins, one per line, to stdout (the `--stream` input).
     #[command(hide = true)]
@@ -204,15 +207,17 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
             stream: true,
             stream_lag,
             max_buffer_mib,
+            no_spill,
             ..
-        } => crate::bench_ingest::stream(*records, dir, *stream_lag, *max_buffer_mib),
+        } => crate::bench_ingest::stream(*records, dir, *stream_lag, *max_buffer_mib, !*no_spill),
         BenchCommand::Ingest {
             records,
             dir,
             no_baseline,
             max_buffer_mib,
+            no_spill,
             ..
-        } => ingest(*records, dir, *no_baseline, *max_buffer_mib),
+        } => ingest(*records, dir, *no_baseline, *max_buffer_mib, !*no_spill),
         BenchCommand::GenSignins { records, seed } => {
             let mut out = std::io::stdout().lock();
             write_signins_to(&mut out, *records, *seed, true)?;
@@ -404,6 +409,7 @@ fn ingest(
     dir: &Path,
     no_baseline: bool,
     max_buffer_mib: Option<u64>,
+    spill: bool,
 ) -> anyhow::Result<ExitCode> {
     crate::bench::fresh_dir(dir)?;
     let input = dir.join("signins.json");
@@ -424,6 +430,7 @@ fn ingest(
         ..RawConfig::default()
     };
     raw.archive.max_buffer_mib = max_buffer_mib;
+    raw.archive.spill = Some(spill);
     let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
     let source = FileSource::new(FileSourceConfig::new(

@@ -235,6 +235,7 @@ pub(crate) fn stream(
     dir: &Path,
     lag: u64,
     max_buffer_mib: Option<u64>,
+    spill: bool,
 ) -> anyhow::Result<ExitCode> {
     crate::bench::fresh_dir(dir)?;
     let mut raw = RawConfig {
@@ -242,6 +243,7 @@ pub(crate) fn stream(
         ..RawConfig::default()
     };
     raw.archive.max_buffer_mib = max_buffer_mib;
+    raw.archive.spill = Some(spill);
     let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
     let mut child = Command::new(std::env::current_exe().context("locating entrail")?)

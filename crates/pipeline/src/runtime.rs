@@ -268,6 +268,7 @@ impl Pipeline {
             // compaction merges. One budget: a partition may fill it alone.
             flush_bytes: c.archive_max_buffer_bytes,
             max_buffered_bytes: c.archive_max_buffer_bytes,
+            spill: c.archive_spill,
             ..ArchiveConfig::default()
         }
     }

@@ -147,6 +147,9 @@ pub struct RawArchiveConfig {
     /// MiB the archive's partition buffers may hold before the largest is written out (default 64,
     /// 1..=4096; docs/configuration.md).
     pub max_buffer_mib: Option<u64>,
+    /// Keep the partition buffers' entries in unlinked files under the archive's `.spill/` instead of
+    /// memory (default true; docs/configuration.md).
+    pub spill: Option<bool>,
     /// Retention in days for categories without their own entry; absent = keep forever.
     pub default_retention_days: Option<u32>,
     /// Per-category retention, keyed by category name (`SignInLogs`) or table name (`SigninLogs`).

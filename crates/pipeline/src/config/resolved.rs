@@ -29,6 +29,8 @@ pub struct Config {
     pub compact_below_bytes: u64,
     /// Bytes the archive's partition buffers may hold (`archive.max_buffer_mib`).
     pub archive_max_buffer_bytes: u64,
+    /// Partition buffers spill their entries to files (`archive.spill`).
+    pub archive_spill: bool,
     /// Default retention in days.
     pub default_retention_days: Option<u32>,
     /// Per-category retention: (days, legal hold).

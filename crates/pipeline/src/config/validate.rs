@@ -316,6 +316,7 @@ impl RawConfig {
             row_group_rows,
             compact_below_bytes: self.archive.compact_below_mib.unwrap_or(64) * 1024 * 1024,
             archive_max_buffer_bytes: max_buffer_mib * 1024 * 1024,
+            archive_spill: self.archive.spill.unwrap_or(true),
             default_retention_days: self.archive.default_retention_days,
             retention,
             legal_holds,

@@ -1,6 +1,6 @@
-//! The in-memory buffer of one partition (table, day): the log entries of its rows, kept encoded
-//! ([`model::codec`]) in large chunks until the buffer is written out as a Parquet file, each with its sort
-//! keys' positions ([`super::sortkey`]). Writing out sorts the row indices by those keys, then decodes the
+//! The buffer of one partition (table, day): the log entries of its rows, kept encoded ([`model::codec`])
+//! in a spill file or in memory ([`entries`]) until the buffer is written out as a Parquet file, each row
+//! with its sort keys (their positions in the entry, or a copy when the entry is spilled; [`super::sortkey`]). Writing out sorts the row indices by those keys, then decodes the
 //! rows, borrowed and each in a single pass, straight into Arrow columns one slice of sorted rows at a
 //! time: no owned record, no batch of the whole buffer and no sorted copy of it.
 use chrono::NaiveDate;
@@ -14,6 +14,9 @@ use super::ArchiveError;
 use super::file::{FileWriter, sort_indices};
 use super::schema::{ColumnBuilder, arrow_schema};
 use super::sortkey::{self, KeySource, SortKey, SortPlan, TEXT_KEYS};
+
+pub(crate) mod entries;
+use entries::{Entries, Loc};
 
 /// Microseconds in a day.
 const DAY_US: i64 = 86_400_000_000;
@@ -40,7 +43,7 @@ pub(crate) fn day_string(day: NaiveDate) -> String {
 }
 
 /// Bytes a buffered row costs besides its encoded entry: its [`Row`] (48 bytes, with its sort keys'
-/// positions) and chunk slack.
+/// positions) and chunk slack. (A spilled row costs this and its sort keys' bytes in memory.)
 pub(crate) const ROW_OVERHEAD_BYTES: u64 = 64;
 
 /// Bytes an encoded entry adds to a partition buffer, by the archive's own accounting (what
@@ -50,15 +53,13 @@ pub(crate) fn row_bytes(entry: &[u8]) -> u64 {
     entry.len() as u64 + ROW_OVERHEAD_BYTES
 }
 
-/// Size of the chunks entries are copied into (an entry larger than this gets a chunk of its own).
-const CHUNK_BYTES: usize = 1 << 20;
-
 /// Rows decoded into Arrow columns at a time while a buffer is written out: with ~6 KB entries one slice is
 /// ~6 MB of Arrow arrays.
 pub(crate) const WRITE_SLICE_ROWS: usize = 1024;
 
-/// A row's text sort key: bytes `start..start + len` of its entry, [`KEY_NULL`] or [`KEY_OWNED`] (then
-/// `start` indexes [`PartitionBuffer::owned_keys`]).
+/// A row's text sort key: bytes `start..start + len` of its entry, [`KEY_NULL`], [`KEY_OWNED`] (then
+/// `start` indexes [`PartitionBuffer::owned_keys`]) or, with [`KEY_COPIED`] set in `len`, bytes of
+/// [`PartitionBuffer::copied_keys`] (the entry is spilled).
 #[derive(Debug, Clone, Copy)]
 struct KeyText {
     start: u32,
@@ -67,15 +68,14 @@ struct KeyText {
 
 const KEY_NULL: u32 = u32::MAX;
 const KEY_OWNED: u32 = u32::MAX - 1;
+const KEY_COPIED: u32 = 1 << 31;
 
 /// Where a buffered row's entry is, and its sort keys.
 #[derive(Debug, Clone, Copy)]
 struct Row {
     offset: u64,
     event_time: i64,
-    chunk: u32,
-    start: u32,
-    len: u32,
+    loc: Loc,
     /// Columns in ascending order, each at most once (always so for entries of [`codec::encode`]): the
     /// values go to their columns in one pass.
     ordered: bool,
@@ -145,10 +145,12 @@ pub(crate) struct PartitionBuffer {
     data_columns: usize,
     meta: Vec<Meta>,
     plan: Option<&'static SortPlan>,
-    chunks: Vec<Vec<u8>>,
+    entries: Entries,
     rows: Vec<Row>,
     /// Sort keys that are not text in their entry (a value of another type in a text column), converted.
     owned_keys: Vec<String>,
+    /// The text sort keys of spilled entries, copied.
+    copied_keys: Vec<u8>,
     /// Bytes of the buffered rows, by [`row_bytes`] (plus their converted sort keys).
     pub(crate) bytes: u64,
     pub(crate) first_offset: u64,
@@ -162,7 +164,8 @@ pub(crate) struct BadEntry {
 }
 
 impl PartitionBuffer {
-    pub(crate) fn new(category: Category, day: NaiveDate) -> Self {
+    /// An empty buffer keeping its entries in `entries`.
+    pub(crate) fn new(category: Category, day: NaiveDate, entries: Entries) -> Self {
         let schema = arrow_schema(category);
         let data_columns = model::schema(category).columns.len();
         let meta = schema
@@ -178,9 +181,10 @@ impl PartitionBuffer {
             meta,
             plan: sortkey::plan(category),
             schema,
-            chunks: Vec::new(),
+            entries,
             rows: Vec::new(),
             owned_keys: Vec::new(),
+            copied_keys: Vec::new(),
             bytes: 0,
             first_offset: u64::MAX,
             last_offset: 0,
@@ -200,7 +204,7 @@ impl PartitionBuffer {
     /// Appends one encoded entry (of this buffer's category, its structure checked by
     /// [`codec::decode_ref`]) taken from log `offset`, counting `bytes` for it (its [`row_bytes`] plus
     /// [`sortkey::owned_bytes`] of `keys`). `event_time`, `ordered` and `keys` are what decoding it said
-    /// ([`sortkey::decode_with_keys`]).
+    /// ([`sortkey::decode_with_keys`]). Fails only when a spill file cannot be written.
     pub(crate) fn push(
         &mut self,
         offset: u64,
@@ -209,20 +213,25 @@ impl PartitionBuffer {
         event_time: i64,
         ordered: bool,
         keys: [KeySource; TEXT_KEYS],
-    ) {
-        let fits = self
-            .chunks
-            .last()
-            .is_some_and(|c| c.capacity() - c.len() >= entry.len());
-        if !fits {
-            self.chunks
-                .push(Vec::with_capacity(CHUNK_BYTES.max(entry.len())));
-        }
+    ) -> Result<(), ArchiveError> {
+        let loc = self.entries.push(entry)?;
+        let spilled = self.entries.is_spilled();
         let keys = keys.map(|k| match k {
             KeySource::Null => KeyText {
                 start: 0,
                 len: KEY_NULL,
             },
+            KeySource::InEntry { start, len } if spilled => {
+                let text = entry
+                    .get(start as usize..(start + len) as usize)
+                    .unwrap_or_default();
+                let start = self.copied_keys.len() as u32;
+                self.copied_keys.extend_from_slice(text);
+                KeyText {
+                    start,
+                    len: text.len() as u32 | KEY_COPIED,
+                }
+            }
             KeySource::InEntry { start, len } => KeyText { start, len },
             KeySource::Owned(text) => {
                 self.owned_keys.push(text);
@@ -232,30 +241,22 @@ impl PartitionBuffer {
                 }
             }
         });
-        let chunk = self.chunks.len() - 1;
-        if let Some(c) = self.chunks.last_mut() {
-            self.rows.push(Row {
-                offset,
-                event_time,
-                chunk: chunk as u32,
-                start: c.len() as u32,
-                len: entry.len() as u32,
-                ordered,
-                keys,
-            });
-            c.extend_from_slice(entry);
-        }
+        self.rows.push(Row {
+            offset,
+            event_time,
+            loc,
+            ordered,
+            keys,
+        });
         self.bytes += bytes;
         self.first_offset = self.first_offset.min(offset);
         self.last_offset = self.last_offset.max(offset);
+        Ok(())
     }
 
-    fn entry(&self, row: &Row) -> &[u8] {
-        let start = row.start as usize;
-        self.chunks
-            .get(row.chunk as usize)
-            .and_then(|c| c.get(start..start + row.len as usize))
-            .unwrap_or_default()
+    /// A row's entry: borrowed from memory, or read from the spill file into `scratch`.
+    fn entry<'a>(&'a self, row: &Row, scratch: &'a mut Vec<u8>) -> Result<&'a [u8], ArchiveError> {
+        self.entries.get(row.loc, scratch)
     }
 
     /// The text of a row's key in `slot`, `None` for null.
@@ -267,27 +268,43 @@ impl PartitionBuffer {
                 .owned_keys
                 .get(key.start as usize)
                 .map(|s| s.as_bytes()),
-            len => {
+            len if len & KEY_COPIED != 0 => {
                 let start = key.start as usize;
-                self.entry(row).get(start..start + len as usize)
+                self.copied_keys
+                    .get(start..start + (len & !KEY_COPIED) as usize)
+            }
+            len => {
+                // Only entries kept in memory have keys in their entry.
+                let start = key.start as usize;
+                self.entries
+                    .borrowed(row.loc)?
+                    .get(start..start + len as usize)
             }
         }
     }
 
-    fn decode(&self, row: &Row) -> Result<RecordRef<'_>, BadEntry> {
-        codec::decode_ref(self.entry(row)).map_err(|source| BadEntry {
-            offset: row.offset,
-            source,
+    fn decode<'a>(
+        &'a self,
+        row: &Row,
+        scratch: &'a mut Vec<u8>,
+    ) -> Result<RecordRef<'a>, ArchiveError> {
+        let entry = self.entry(row, scratch)?;
+        codec::decode_ref(entry).map_err(|source| {
+            self.bad(BadEntry {
+                offset: row.offset,
+                source,
+            })
         })
     }
 
     /// Writes every row to `writer`, sorted by the columns `sort` (indices into the table's schema,
     /// ascending, nulls first, as [`sort_indices`] orders them; rows with equal keys in buffer order).
     pub(crate) fn write_to(
-        &self,
+        &mut self,
         writer: &mut FileWriter,
         sort: &[usize],
     ) -> Result<(), ArchiveError> {
+        self.entries.finish_writes()?;
         let order = self.sort_order(sort)?;
         let mut hints = vec![0usize; self.schema.fields().len()];
         for slice in order.chunks(WRITE_SLICE_ROWS) {
@@ -331,8 +348,9 @@ impl PartitionBuffer {
             .iter()
             .map(|i| ColumnBuilder::new(self.schema.field(*i).data_type(), self.rows.len()))
             .collect();
+        let mut scratch = Vec::new();
         for row in &self.rows {
-            let r = self.decode(row).map_err(|e| self.bad(e))?;
+            let r = self.decode(row, &mut scratch)?;
             let fail = |source| {
                 self.bad(BadEntry {
                     offset: row.offset,
@@ -375,7 +393,7 @@ impl PartitionBuffer {
             rows.push(self.rows.get(*i as usize).ok_or_else(|| self.arrow_bug())?);
         }
         // The first slice has no hint for the raw column: the entries' bytes bound it.
-        let entry_bytes: usize = rows.iter().map(|r| r.len as usize).sum();
+        let entry_bytes: usize = rows.iter().map(|r| r.loc.len as usize).sum();
         let mut columns: Vec<ColumnBuilder> = self
             .schema
             .fields()
@@ -393,6 +411,7 @@ impl PartitionBuffer {
             })
             .collect();
         let split = self.data_columns.min(columns.len());
+        let mut scratch = Vec::new();
         for row in rows {
             let (data, meta) = columns.split_at_mut(split);
             let fail = |source| {
@@ -401,7 +420,7 @@ impl PartitionBuffer {
                     source,
                 })
             };
-            let entry = self.entry(row);
+            let entry = self.entry(row, &mut scratch)?;
             if row.ordered {
                 let mut c = codec::read_entry(entry).map_err(fail)?;
                 let mut next = 0;

@@ -23,6 +23,7 @@
 //! ```text
 //! <dir>/_manifest.json                                  live files, next offset, deletions
 //! <dir>/_archive.lock                                   advisory lock, empty
+//! <dir>/.spill/                                         partition buffers' entries (unlinked files)
 //! <dir>/<Table>/day=YYYY-MM-DD/part-<first>-<last>.parquet
 //! ```
 //! `<first>`/`<last>` are the smallest and largest log offsets in the file. Columns: see
@@ -32,9 +33,10 @@
 //! # Memory
 //! The partition buffers never hold more than [`ArchiveConfig::max_buffered_bytes`] by their own
 //! accounting ([`Archive::peak_buffered_bytes`]): before a record is buffered, the largest buffers are
-//! written out until it fits. A buffer holds its rows' log entries still encoded ([`model::codec`]), in
-//! 1 MiB chunks, and per row the position of its sort keys in its entry, taken from the walk that checks the
-//! entry when it is buffered. Writing it out sorts the row indices by those keys alone, then decodes the
+//! written out until it fits. A buffer holds its rows' log entries still encoded ([`model::codec`]), in an
+//! unlinked spill file under `.spill/` (default, [`ArchiveConfig::spill`]: the page cache holds them, not
+//! the heap) or in 1 MiB chunks, and per row its sort keys (copied when spilled, else their position in the
+//! entry), taken from the walk that checks the entry when it is buffered. Writing it out sorts the row indices by those keys alone, then decodes the
 //! rows, borrowed and each in one pass, into Arrow columns one slice of 1024 sorted rows at a time. That
 //! adds one slice of rows and the encoded pages of one row group (at most 16 MiB), never a batch or a
 //! sorted copy of the whole buffer. Compaction merges files one output column at a time (`colmerge.rs`):
@@ -87,6 +89,7 @@ pub use schema::{
     DAY_COLUMN, EVENT_TIME_COLUMN, KEY_COLUMN, REVISION_COLUMN, arrow_schema, arrow_type,
 };
 
+use buffer::entries::{Entries, SPILL_DIR};
 use buffer::{PartitionBuffer, day_of, day_string, row_bytes};
 use file::{FileWriter, sort_columns, sorted_by_event_time, sync_dir, writer_properties};
 
@@ -161,6 +164,12 @@ impl Archive {
                 });
             }
             Err(TryLockError::Error(e)) => return Err(ArchiveError::io(&lock_path, e)),
+        }
+        // Spill files are unlinked when created; a crash between the two steps can leave one (ours: we
+        // hold the lock).
+        let spill = dir.join(SPILL_DIR);
+        if spill.exists() {
+            fs::remove_dir_all(&spill).map_err(|e| ArchiveError::io(&spill, e))?;
         }
         let manifest = Manifest::load(dir)?.unwrap_or_default();
         let recovery = recovery::recover(dir, &manifest)?;
@@ -277,11 +286,19 @@ impl Archive {
             };
             self.guard(|a| a.flush(largest))?;
         }
-        let buffer = self
-            .buffers
-            .entry(key)
-            .or_insert_with(|| PartitionBuffer::new(key.0, key.1));
-        buffer.push(
+        if !self.buffers.contains_key(&key) {
+            let entries = if self.cfg.spill {
+                Entries::spill(&self.dir)?
+            } else {
+                Entries::memory()
+            };
+            self.buffers
+                .insert(key, PartitionBuffer::new(key.0, key.1, entries));
+        }
+        let Some(buffer) = self.buffers.get_mut(&key) else {
+            return Ok(());
+        };
+        let pushed = buffer.push(
             offset,
             entry,
             need,
@@ -289,6 +306,12 @@ impl Archive {
             record.is_ordered(),
             sort_keys,
         );
+        if let Err(e) = pushed {
+            // The buffer's file and its rows may disagree now: like a failed write-out, refuse work
+            // until reopened (nothing is committed past what the files hold, so the log keeps the rows).
+            self.failed = true;
+            return Err(e);
+        }
         self.buffered_bytes += need;
         self.peak_buffered_bytes = self.peak_buffered_bytes.max(self.buffered_bytes);
         let full = buffer.rows() >= self.cfg.flush_rows
@@ -372,7 +395,7 @@ impl Archive {
     /// Writes the buffer of `key` to a `*.tmp` file (sorted by [`file::sort_columns`]) and queues it for
     /// the next commit.
     fn flush(&mut self, key: (Category, NaiveDate)) -> Result<(), ArchiveError> {
-        let Some(buffer) = self.buffers.remove(&key) else {
+        let Some(mut buffer) = self.buffers.remove(&key) else {
             return Ok(());
         };
         self.buffered_bytes = self.buffered_bytes.saturating_sub(buffer.bytes);
@@ -399,6 +422,7 @@ impl Archive {
         let (first_offset, last_offset) = (buffer.first_offset, buffer.last_offset);
         drop(buffer);
         let summary = writer.finish()?;
+        tracing::debug!(file = %rel, rows = summary.rows, bytes = summary.bytes, "partition buffer written");
         self.pending.push(PendingFile {
             tmp,
             path,

@@ -265,6 +265,42 @@ fn records_and_their_encoded_entries_write_the_same_files() {
 }
 
 #[test]
+fn spilled_and_in_memory_buffers_write_the_same_files() {
+    let records = records(6000);
+    let files = |spill: bool| {
+        let tmp = tempfile::tempdir().unwrap();
+        // Small buffers: many write-outs, some forced by the shared budget, some spanning several
+        // spill write buffers.
+        let cfg = ArchiveConfig {
+            flush_bytes: 3 << 20,
+            max_buffered_bytes: 4 << 20,
+            spill,
+            ..ArchiveConfig::default()
+        };
+        let mut a = Archive::open(tmp.path(), cfg).unwrap();
+        for (offset, r) in records.iter().enumerate() {
+            a.write_encoded(offset as u64, &codec::encode_to_vec(r))
+                .unwrap();
+        }
+        a.commit().unwrap();
+        let spill_dir = tmp.path().join(buffer::entries::SPILL_DIR);
+        let left = std::fs::read_dir(&spill_dir).map_or(0, |d| d.count());
+        assert_eq!(left, 0, "spill files have no name");
+        assert_eq!(spill_dir.exists(), spill);
+        let files: Vec<(String, u64, String)> = a
+            .manifest()
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.rows, f.xxh3_128.clone()))
+            .collect();
+        files
+    };
+    let spilled = files(true);
+    assert!(spilled.len() > 10);
+    assert_eq!(files(false), spilled);
+}
+
+#[test]
 fn an_undecodable_entry_is_reported_with_its_offset() {
     let tmp = tempfile::tempdir().unwrap();
     let mut a = Archive::open(tmp.path(), ArchiveConfig::default()).unwrap();

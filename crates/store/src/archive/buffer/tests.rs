@@ -1,4 +1,5 @@
 //! Unit tests of the partition buffer's accounting and day bucketing.
+use super::entries::Entries;
 use super::*;
 
 #[test]
@@ -6,15 +7,65 @@ fn the_accounting_covers_what_a_row_costs() {
     // A row's bookkeeping plus an entry's worst chunk slack share is within the per-row overhead.
     assert!(std::mem::size_of::<Row>() as u64 <= ROW_OVERHEAD_BYTES);
     assert_eq!(row_bytes(&[0; 100]), 100 + ROW_OVERHEAD_BYTES);
-    let mut b = PartitionBuffer::new(Category::SignInLogs, day_of(0, 0));
-    let keys = || [KeySource::Null, KeySource::Owned("abc".into())];
-    b.push(7, &[1; 10], row_bytes(&[1; 10]) + 3, 0, true, keys());
-    b.push(9, &[2; 20], row_bytes(&[2; 20]) + 3, 0, true, keys());
-    assert_eq!(b.bytes, 30 + 2 * ROW_OVERHEAD_BYTES + 6);
-    assert_eq!((b.rows(), b.first_offset, b.last_offset), (2, 7, 9));
-    assert_eq!(b.key_text(&b.rows[1], 1), Some(&b"abc"[..]));
-    assert_eq!(b.key_text(&b.rows[1], 0), None);
-    assert_eq!(b.entry(&b.rows[1]), &[2; 20]);
+    let dir = tempfile::tempdir().unwrap();
+    for entries in [Entries::memory(), Entries::spill(dir.path()).unwrap()] {
+        let mut b = PartitionBuffer::new(Category::SignInLogs, day_of(0, 0), entries);
+        let keys = || [KeySource::Null, KeySource::Owned("abc".into())];
+        b.push(7, &[1; 10], row_bytes(&[1; 10]) + 3, 0, true, keys())
+            .unwrap();
+        b.push(9, &[2; 20], row_bytes(&[2; 20]) + 3, 0, true, keys())
+            .unwrap();
+        assert_eq!(b.bytes, 30 + 2 * ROW_OVERHEAD_BYTES + 6);
+        assert_eq!((b.rows(), b.first_offset, b.last_offset), (2, 7, 9));
+        assert_eq!(b.key_text(&b.rows[1], 1), Some(&b"abc"[..]));
+        assert_eq!(b.key_text(&b.rows[1], 0), None);
+        let mut scratch = Vec::new();
+        assert_eq!(b.entry(&b.rows[1], &mut scratch).unwrap(), &[2; 20]);
+    }
+}
+
+#[test]
+fn spilled_entries_and_keys_read_back_before_and_after_the_writes_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = PartitionBuffer::new(
+        Category::SignInLogs,
+        day_of(0, 0),
+        Entries::spill(dir.path()).unwrap(),
+    );
+    // Entries of every size around the 1 MiB write buffer, one larger than it.
+    let sizes = [
+        10usize,
+        700_000,
+        400_000,
+        2 << 20,
+        5,
+        (1 << 20) - 5,
+        1 << 20,
+    ];
+    let entries: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (0..*n).map(|j| (i * 31 + j) as u8).collect())
+        .collect();
+    for (i, e) in entries.iter().enumerate() {
+        let key = KeySource::InEntry { start: 1, len: 3 };
+        b.push(i as u64, e, row_bytes(e), 0, true, [key, KeySource::Null])
+            .unwrap();
+        let mut scratch = Vec::new();
+        let row = b.rows[i];
+        assert_eq!(b.entry(&row, &mut scratch).unwrap(), &e[..]);
+    }
+    // The spill file has no name: the directory is empty while the buffer lives.
+    let names = std::fs::read_dir(dir.path().join(entries::SPILL_DIR)).unwrap();
+    assert_eq!(names.count(), 0);
+    b.entries.finish_writes().unwrap();
+    let mut scratch = Vec::new();
+    for (row, e) in b.rows.clone().iter().zip(&entries) {
+        assert_eq!(b.entry(row, &mut scratch).unwrap(), &e[..]);
+        // Keys were copied: they do not depend on reading the entry back.
+        assert_eq!(b.key_text(row, 0), e.get(1..4));
+        assert!(b.entries.borrowed(row.loc).is_none());
+    }
 }
 
 #[test]
