@@ -1,7 +1,7 @@
 //! The filter over keys that live only on disk: a Bloom filter of the (already uniformly hashed) keys
 //! the index evicted from memory. "Absent" is certain, so a new key (the common case) costs a few
 //! bit probes and no disk read; "maybe" sends the lookup to redb. Sized for ~1% false positives.
-use super::{DedupeError, DedupeIndex, KEYS, KeyState};
+use super::{DedupeError, DedupeIndex, FoldBuild, HashMap, KEYS, KeyState};
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 /// Bits per key the filter is sized for (about 1% false positives with [`PROBES`] probes).
@@ -169,12 +169,12 @@ impl DedupeIndex {
                 true
             }
         });
-        // Tombstones of evicted keys make the map double when they run out (once more than half its
-        // slots are live); give that back, so memory stays within the bound over any number of evictions.
+        // Rebuild the map rather than keep the evicted keys' tombstones: with them it doubles (to twice
+        // the bound, ~42 MB at the default) long before the next eviction, and stays that size.
         let bound = self.max_memory_keys.saturating_add(1);
-        if self.keys.capacity() > bound.saturating_mul(2) {
-            self.keys.shrink_to(bound);
-        }
+        let mut keys = HashMap::with_capacity_and_hasher(bound, FoldBuild::default());
+        keys.extend(self.keys.drain());
+        self.keys = keys;
     }
 }
 

@@ -271,9 +271,12 @@ fn memory_stays_bounded_under_a_larger_workload() {
     assert!(idx.take_error().is_none());
     idx.checkpoint(applied).unwrap();
     assert!(idx.len() <= max);
+    // The map has the same capacity as when `bound` was taken; key 3's revision may add its second
+    // hash (a `Vec<u128>` of capacity 4) when key 3 stayed in memory.
+    let revision = 4 * std::mem::size_of::<u128>();
     assert!(
-        idx.memory_bytes() <= bound,
-        "{} > {bound}",
+        idx.memory_bytes() <= bound + revision,
+        "{} > {bound} + {revision}",
         idx.memory_bytes()
     );
     // Reopening loads at most the bound and still knows every key.
@@ -314,9 +317,9 @@ fn evicted_keys_expire() {
 }
 
 /// Evictions leave tombstones in the key map; when they run out its table may double (hashbrown grows
-/// instead of rehashing in place once more than half its capacity is live). Memory must stay within the
-/// bound however many rounds of insert, checkpoint and evict pass: the map's slots never exceed what the
-/// bound needs twice over.
+/// instead of rehashing in place once more than half its capacity is live), so eviction rebuilds the map.
+/// Memory must stay within the bound however many rounds of insert, checkpoint and evict pass: the map's
+/// slots, checked after every insert, never reach twice the bound.
 #[test]
 fn the_key_map_does_not_grow_past_the_bound_over_many_evictions() {
     let dir = tempfile::tempdir().unwrap();
@@ -330,6 +333,8 @@ fn the_key_map_does_not_grow_past_the_bound_over_many_evictions() {
         for _ in 0..700 {
             idx.check_and_insert(format!("key-{next}").as_bytes(), 1, 1);
             next += 1;
+            // Between checkpoints too: evicted keys leave no tombstones that double the map.
+            grown = grown.max(idx.keys.capacity());
         }
         idx.checkpoint(round).unwrap();
         assert!(
@@ -340,7 +345,7 @@ fn the_key_map_does_not_grow_past_the_bound_over_many_evictions() {
         grown = grown.max(idx.keys.capacity());
     }
     assert!(
-        grown <= 2 * (max + 1),
+        grown < 2 * max,
         "the key map grew to {grown} slots for a bound of {max} keys"
     );
 }
