@@ -39,6 +39,28 @@ const KEY_BATCH_ROWS: usize = 8192;
 /// Rows per batch of one column read from an input, and at most per slice written to the output column.
 const COLUMN_BATCH_ROWS: usize = 2048;
 
+/// Bytes (by the inputs' uncompressed column sizes) a batch of one wide column is sized for: a column of
+/// ~4 KB values (`_Raw`) is read 256 rows at a time per input instead of 2,048 (8 MB per input).
+const COLUMN_BATCH_BYTES: u64 = 1 << 20;
+
+/// Rows per batch of column `c` for these inputs: [`COLUMN_BATCH_ROWS`], fewer for a wide column so that
+/// one batch is about [`COLUMN_BATCH_BYTES`].
+pub(crate) fn column_batch_rows(inputs: &[MergeInput], c: usize) -> usize {
+    let (mut bytes, mut rows) = (0u64, 0u64);
+    for input in inputs {
+        for rg in input.metadata.metadata().row_groups() {
+            if let Some(column) = rg.columns().get(c) {
+                bytes += u64::try_from(column.uncompressed_size()).unwrap_or(0);
+                rows += u64::try_from(rg.num_rows()).unwrap_or(0);
+            }
+        }
+    }
+    let per_row = bytes.checked_div(rows).unwrap_or(0).max(1);
+    usize::try_from(COLUMN_BATCH_BYTES / per_row)
+        .unwrap_or(COLUMN_BATCH_ROWS)
+        .clamp(64, COLUMN_BATCH_ROWS)
+}
+
 /// Encoded bytes an output row group is sized for, estimated from the inputs' bytes per row.
 const ROW_GROUP_BYTES: u64 = 16 << 20;
 
@@ -298,15 +320,16 @@ pub(crate) fn write_merged(
         }
         let mut rg = file.next_row_group().map_err(pq)?;
         for (c, (field, mut column)) in schema.fields().iter().zip(writers).enumerate() {
+            let batch_rows = column_batch_rows(inputs, c);
             let mut readers = Vec::with_capacity(inputs.len());
             for ((input, start), count) in inputs.iter().zip(&taken).zip(&counts) {
                 readers.push(if *count == 0 {
                     None
                 } else {
-                    Some(input.reader(&[c], *start, *count, COLUMN_BATCH_ROWS)?)
+                    Some(input.reader(&[c], *start, *count, batch_rows)?)
                 });
             }
-            let mut columns = ColumnCursors::new(readers, inputs, field.data_type())?;
+            let mut columns = ColumnCursors::new(readers, inputs, field.data_type(), batch_rows)?;
             let mut at = 0;
             while at < group.len() {
                 let (array, n) = columns.next_slice(group.get(at..).unwrap_or_default())?;
@@ -337,6 +360,8 @@ struct ColumnCursors<'a> {
     inputs: &'a [MergeInput],
     /// An empty array of the column's type, in place of an input without a batch.
     empty: ArrayRef,
+    /// Rows per slice at most (and per batch read).
+    batch_rows: usize,
 }
 
 impl<'a> ColumnCursors<'a> {
@@ -344,6 +369,7 @@ impl<'a> ColumnCursors<'a> {
         readers: Vec<Option<ParquetRecordBatchReader>>,
         inputs: &'a [MergeInput],
         data_type: &DataType,
+        batch_rows: usize,
     ) -> Result<Self, ArchiveError> {
         let n = readers.len();
         let mut cursors = Self {
@@ -352,6 +378,7 @@ impl<'a> ColumnCursors<'a> {
             next: vec![0; n],
             inputs,
             empty: datafusion::arrow::array::new_empty_array(data_type),
+            batch_rows,
         };
         for i in 0..n {
             cursors.load(i)?;
@@ -387,12 +414,12 @@ impl<'a> ColumnCursors<'a> {
         Ok(())
     }
 
-    /// The values of the rows `order` starts with (input indices), up to [`COLUMN_BATCH_ROWS`] of them or
-    /// until an input's batch is used up; and how many rows that is.
+    /// The values of the rows `order` starts with (input indices), up to `batch_rows` of them or until an
+    /// input's batch is used up; and how many rows that is.
     fn next_slice(&mut self, order: &[u8]) -> Result<(ArrayRef, usize), ArchiveError> {
-        let mut picks = Vec::with_capacity(COLUMN_BATCH_ROWS.min(order.len()));
+        let mut picks = Vec::with_capacity(self.batch_rows.min(order.len()));
         let mut spent = None;
-        for i in order.iter().take(COLUMN_BATCH_ROWS) {
+        for i in order.iter().take(self.batch_rows) {
             let i = usize::from(*i);
             let (Some(Some(array)), Some(next)) = (self.arrays.get(i), self.next.get_mut(i)) else {
                 return Err(self.short(i));

@@ -91,7 +91,9 @@ impl Archive {
             .collect();
         let mut merges = Vec::new();
         for files in groups {
+            let inputs = files.len();
             if let Some(merge) = self.merge(files)? {
+                tracing::debug!(file = %merge.output.path, inputs, rows = merge.output.rows, "compacted");
                 merges.push(merge);
             }
         }

@@ -173,3 +173,46 @@ fn has_no_dictionary(path: &Path, column: &str) -> bool {
         .iter()
         .all(|g| g.column(i).dictionary_page_offset().is_none())
 }
+
+#[test]
+fn a_wide_column_is_merged_in_smaller_batches_and_keeps_every_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = archive_with(tmp.path(), 128 * 1024);
+    let users = ["bob", "alice", "carol"];
+    let mut offset = 0u64;
+    for round in 0..3i64 {
+        for i in 0..300i64 {
+            let user = users[((i + round) % 3) as usize];
+            let mut r = record(Category::SignInLogs, JAN_1 + round * HOUR + i * 1000, user);
+            r.key = format!("k{offset}");
+            // ~20 KB of raw text per row: about 50 rows make a 1 MiB batch.
+            r.raw = format!("{{\"n\":{offset},\"pad\":\"{}\"}}", "y".repeat(20_000));
+            a.write(offset, &r).unwrap();
+            offset += 1;
+        }
+        a.commit().unwrap();
+    }
+    let mut expected: Vec<String> = Vec::new();
+    let mut inputs = Vec::new();
+    for f in &a.manifest().files {
+        let path = tmp.path().join(&f.path);
+        expected.extend(rows_as_text(&read_all(&path)));
+        inputs.push(colmerge::MergeInput::open(&path).unwrap());
+    }
+    expected.sort();
+    let schema = inputs[0].metadata().schema().clone();
+    let raw = schema.index_of("_Raw").unwrap();
+    let upn = schema.index_of("UserPrincipalName").unwrap();
+    assert_eq!(colmerge::column_batch_rows(&inputs, raw), 64);
+    assert_eq!(colmerge::column_batch_rows(&inputs, upn), 2048);
+    drop(inputs);
+
+    let report = a.compact().unwrap();
+    assert_eq!((report.files_merged, report.rows), (3, offset));
+    let out = read_all(&tmp.path().join(&a.manifest().files[0].path));
+    assert_eq!(
+        rows_as_text(&out),
+        expected,
+        "every value of every row once"
+    );
+}
