@@ -34,8 +34,9 @@ pub enum RunMode {
     /// Until shutdown; failures are retried with backoff.
     Continuous,
     /// Until every assigned partition is committed up to its high watermark and nothing arrived for `idle`
-    /// (or nothing was assigned for the longer of 10 x `idle` and the session timeout); the first failure
-    /// is returned.
+    /// (or nothing was assigned for the longer of 10 x `idle` and twice the session timeout: a member that
+    /// did not leave is only dropped from the group after one session timeout); the first failure is
+    /// returned.
     UntilCaughtUp {
         /// Quiet time that ends the run.
         idle: Duration,
@@ -303,8 +304,10 @@ impl EventHubsSource {
                 let caught_up = self
                     .refresh_lag(&consumer, &shared, Some(quiet_since))
                     .await;
-                // An empty assignment may just mean the group is still forming: wait longer for that.
-                let give_up = (idle * 10).max(self.config.session_timeout);
+                // An empty assignment may just mean the group is still forming (a previous member that
+                // did not leave is dropped after a session timeout, then the group rebalances): wait
+                // longer for that.
+                let give_up = (idle * 10).max(self.config.session_timeout * 2);
                 if caught_up || quiet_since.elapsed() >= give_up {
                     return Ok(());
                 }
