@@ -16,7 +16,7 @@ use super::schema::{ColumnBuilder, arrow_schema};
 use super::sortkey::{self, KeySource, SortKey, SortPlan, TEXT_KEYS};
 
 pub(crate) mod entries;
-use entries::{Entries, Loc};
+use entries::{Entries, Loc, SPILL_AFTER_BYTES};
 
 /// Microseconds in a day.
 const DAY_US: i64 = 86_400_000_000;
@@ -146,6 +146,8 @@ pub(crate) struct PartitionBuffer {
     meta: Vec<Meta>,
     plan: Option<&'static SortPlan>,
     entries: Entries,
+    /// The archive directory, when entries move to a spill file past [`SPILL_AFTER_BYTES`].
+    spill_to: Option<std::sync::Arc<std::path::Path>>,
     rows: Vec<Row>,
     /// Sort keys that are not text in their entry (a value of another type in a text column), converted.
     owned_keys: Vec<String>,
@@ -164,8 +166,13 @@ pub(crate) struct BadEntry {
 }
 
 impl PartitionBuffer {
-    /// An empty buffer keeping its entries in `entries`.
-    pub(crate) fn new(category: Category, day: NaiveDate, entries: Entries) -> Self {
+    /// An empty buffer keeping its entries in memory; with `spill_to` (the archive directory) they move to a
+    /// spill file there once they pass [`SPILL_AFTER_BYTES`].
+    pub(crate) fn new(
+        category: Category,
+        day: NaiveDate,
+        spill_to: Option<std::sync::Arc<std::path::Path>>,
+    ) -> Self {
         let schema = arrow_schema(category);
         let data_columns = model::schema(category).columns.len();
         let meta = schema
@@ -181,7 +188,8 @@ impl PartitionBuffer {
             meta,
             plan: sortkey::plan(category),
             schema,
-            entries,
+            entries: Entries::memory(),
+            spill_to,
             rows: Vec::new(),
             owned_keys: Vec::new(),
             copied_keys: Vec::new(),
@@ -214,6 +222,12 @@ impl PartitionBuffer {
         ordered: bool,
         keys: [KeySource; TEXT_KEYS],
     ) -> Result<(), ArchiveError> {
+        if let Some(dir) = self.spill_to.clone()
+            && !self.entries.is_spilled()
+            && self.entries.memory_bytes() + entry.len() > SPILL_AFTER_BYTES
+        {
+            self.start_spilling(&dir)?;
+        }
         let loc = self.entries.push(entry)?;
         let spilled = self.entries.is_spilled();
         let keys = keys.map(|k| match k {
@@ -251,6 +265,42 @@ impl PartitionBuffer {
         self.bytes += bytes;
         self.first_offset = self.first_offset.min(offset);
         self.last_offset = self.last_offset.max(offset);
+        Ok(())
+    }
+
+    /// Moves the entries to a spill file: first copies the rows' sort keys out of their entries, then
+    /// writes the entries and moves each row's position to the file.
+    fn start_spilling(&mut self, dir: &std::path::Path) -> Result<(), ArchiveError> {
+        for i in 0..self.rows.len() {
+            let Some(row) = self.rows.get(i).copied() else {
+                continue;
+            };
+            let mut keys = row.keys;
+            for key in &mut keys {
+                if key.len == KEY_NULL || key.len == KEY_OWNED || key.len & KEY_COPIED != 0 {
+                    continue;
+                }
+                let start = key.start as usize;
+                let text = self
+                    .entries
+                    .borrowed(row.loc)
+                    .and_then(|e| e.get(start..start + key.len as usize))
+                    .unwrap_or_default();
+                *key = KeyText {
+                    start: self.copied_keys.len() as u32,
+                    len: text.len() as u32 | KEY_COPIED,
+                };
+                self.copied_keys.extend_from_slice(text);
+            }
+            if let Some(r) = self.rows.get_mut(i) {
+                r.keys = keys;
+            }
+        }
+        let bases = self.entries.spill_to(dir)?;
+        for row in &mut self.rows {
+            let (chunk, start) = ((row.loc.pos >> 32) as usize, u64::from(row.loc.pos as u32));
+            row.loc.pos = bases.get(chunk).copied().unwrap_or(0) + start;
+        }
         Ok(())
     }
 

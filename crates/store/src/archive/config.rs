@@ -81,8 +81,9 @@ pub struct ArchiveConfig {
     /// sized so that a whole ingest stays under 256 MB of resident memory (docs/benchmarks.md).
     pub max_buffered_bytes: u64,
     /// Keep the partition buffers' entries in unlinked files under `.spill/` in the archive directory
-    /// (the page cache, which the kernel can reclaim) instead of the heap: a buffered row then costs
-    /// ~100 bytes of memory (its bookkeeping and sort keys) instead of its ~6 KB entry. Files written are
+    /// (the page cache, which the kernel can reclaim) instead of the heap, once a buffer holds more than
+    /// 1 MiB: a spilled row then costs ~100 bytes of memory (its bookkeeping and sort keys) instead of its
+    /// ~6 KB entry. Files written are
     /// byte-identical either way. Default `true`.
     pub spill: bool,
     /// zstd level of the files partition buffers are written to, 1..=22. Default 1: compaction (in

@@ -34,8 +34,8 @@
 //! The partition buffers never hold more than [`ArchiveConfig::max_buffered_bytes`] by their own
 //! accounting ([`Archive::peak_buffered_bytes`]): before a record is buffered, the largest buffers are
 //! written out until it fits. A buffer holds its rows' log entries still encoded ([`model::codec`]), in an
-//! unlinked spill file under `.spill/` (default, [`ArchiveConfig::spill`]: the page cache holds them, not
-//! the heap) or in 1 MiB chunks, and per row its sort keys (copied when spilled, else their position in the
+//! unlinked spill file under `.spill/` once it passes 1 MiB (default, [`ArchiveConfig::spill`]: the page
+//! cache holds them, not the heap) or in 1 MiB chunks, and per row its sort keys (copied when spilled, else their position in the
 //! entry), taken from the walk that checks the entry when it is buffered. Writing it out sorts the row indices by those keys alone, then decodes the
 //! rows, borrowed and each in one pass, into Arrow columns one slice of 1024 sorted rows at a time. That
 //! adds one slice of rows and the encoded pages of one row group (at most 16 MiB), never a batch or a
@@ -89,7 +89,7 @@ pub use schema::{
     DAY_COLUMN, EVENT_TIME_COLUMN, KEY_COLUMN, REVISION_COLUMN, arrow_schema, arrow_type,
 };
 
-use buffer::entries::{Entries, SPILL_DIR};
+use buffer::entries::SPILL_DIR;
 use buffer::{PartitionBuffer, day_of, day_string, row_bytes};
 use file::{FileWriter, sort_columns, sorted_by_event_time, sync_dir, writer_properties};
 
@@ -287,13 +287,12 @@ impl Archive {
             self.guard(|a| a.flush(largest))?;
         }
         if !self.buffers.contains_key(&key) {
-            let entries = if self.cfg.spill {
-                Entries::spill(&self.dir)?
-            } else {
-                Entries::memory()
-            };
+            let spill_to = self
+                .cfg
+                .spill
+                .then(|| std::sync::Arc::from(self.dir.as_path()));
             self.buffers
-                .insert(key, PartitionBuffer::new(key.0, key.1, entries));
+                .insert(key, PartitionBuffer::new(key.0, key.1, spill_to));
         }
         let Some(buffer) = self.buffers.get_mut(&key) else {
             return Ok(());

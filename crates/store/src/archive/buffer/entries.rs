@@ -1,6 +1,8 @@
 //! Where a partition buffer keeps its rows' encoded entries: in memory (1 MiB chunks), or spilled to an
-//! unlinked file in the archive's `.spill/` directory (the default, `ArchiveConfig::spill`), so that a
-//! buffer's resident cost is its row bookkeeping and sort keys, not its entries. A spilled entry is written
+//! unlinked file in the archive's `.spill/` directory (the default, `ArchiveConfig::spill`, once a buffer
+//! passes [`SPILL_AFTER_BYTES`]), so that a buffer's resident cost is its row bookkeeping and sort keys,
+//! not its entries. Small buffers stay in memory: at most `max_buffered_bytes / SPILL_AFTER_BYTES` files
+//! are open at once however many partitions a backfill touches. A spilled entry is written
 //! through a 1 MiB buffer and read back with one positioned read when the buffer is written out in sort
 //! order; the file is in the page cache, which the kernel can write back and reclaim, instead of the
 //! process's heap. The file has no name once created, so a crash leaves nothing behind.
@@ -15,6 +17,9 @@ use crate::archive::ArchiveError;
 /// Size of the memory chunks, and of a spill file's write buffer (an entry larger than this gets a chunk
 /// of its own, or is written straight through).
 const CHUNK_BYTES: usize = 1 << 20;
+
+/// Bytes a buffer keeps in memory before it moves its entries to a spill file.
+pub(crate) const SPILL_AFTER_BYTES: usize = CHUNK_BYTES;
 
 /// The directory of spill files, under the archive directory.
 pub(crate) const SPILL_DIR: &str = ".spill";
@@ -80,6 +85,33 @@ impl Entries {
     /// Whether entries go to a file.
     pub(crate) fn is_spilled(&self) -> bool {
         matches!(self, Self::Spill(_))
+    }
+
+    /// Bytes of entries held in memory.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        match self {
+            Self::Memory(chunks) => chunks.iter().map(Vec::len).sum(),
+            Self::Spill(s) => s.pending.len(),
+        }
+    }
+
+    /// Moves entries kept in memory to a new spill file in `archive_dir/.spill/`, chunk after chunk, and
+    /// returns each chunk's position in the file: an entry at `(chunk, start)` is now at
+    /// `bases[chunk] + start`. Already spilled entries stay where they are (no bases).
+    pub(crate) fn spill_to(&mut self, archive_dir: &Path) -> Result<Vec<u64>, ArchiveError> {
+        let Self::Memory(chunks) = self else {
+            return Ok(Vec::new());
+        };
+        let mut spilled = Self::spill(archive_dir)?;
+        let mut bases = Vec::with_capacity(chunks.len());
+        if let Self::Spill(s) = &mut spilled {
+            for chunk in chunks.iter() {
+                bases.push(s.written);
+                s.write(chunk)?;
+            }
+        }
+        *self = spilled;
+        Ok(bases)
     }
 
     /// Stores `entry`; returns where it is.

@@ -1,5 +1,4 @@
 //! Unit tests of the partition buffer's accounting and day bucketing.
-use super::entries::Entries;
 use super::*;
 
 #[test]
@@ -8,8 +7,11 @@ fn the_accounting_covers_what_a_row_costs() {
     assert!(std::mem::size_of::<Row>() as u64 <= ROW_OVERHEAD_BYTES);
     assert_eq!(row_bytes(&[0; 100]), 100 + ROW_OVERHEAD_BYTES);
     let dir = tempfile::tempdir().unwrap();
-    for entries in [Entries::memory(), Entries::spill(dir.path()).unwrap()] {
-        let mut b = PartitionBuffer::new(Category::SignInLogs, day_of(0, 0), entries);
+    for spill in [false, true] {
+        let mut b = PartitionBuffer::new(Category::SignInLogs, day_of(0, 0), None);
+        if spill {
+            b.start_spilling(dir.path()).unwrap();
+        }
         let keys = || [KeySource::Null, KeySource::Owned("abc".into())];
         b.push(7, &[1; 10], row_bytes(&[1; 10]) + 3, 0, true, keys())
             .unwrap();
@@ -27,12 +29,10 @@ fn the_accounting_covers_what_a_row_costs() {
 #[test]
 fn spilled_entries_and_keys_read_back_before_and_after_the_writes_finish() {
     let dir = tempfile::tempdir().unwrap();
-    let mut b = PartitionBuffer::new(
-        Category::SignInLogs,
-        day_of(0, 0),
-        Entries::spill(dir.path()).unwrap(),
-    );
-    // Entries of every size around the 1 MiB write buffer, one larger than it.
+    let archive: std::sync::Arc<std::path::Path> = std::sync::Arc::from(dir.path());
+    let mut b = PartitionBuffer::new(Category::SignInLogs, day_of(0, 0), Some(archive));
+    // The first two entries stay in memory (under 1 MiB together), the third moves them all to the
+    // file; then entries of every size around the 1 MiB write buffer, one larger than it.
     let sizes = [
         10usize,
         700_000,
@@ -51,6 +51,7 @@ fn spilled_entries_and_keys_read_back_before_and_after_the_writes_finish() {
         let key = KeySource::InEntry { start: 1, len: 3 };
         b.push(i as u64, e, row_bytes(e), 0, true, [key, KeySource::Null])
             .unwrap();
+        assert_eq!(b.entries.is_spilled(), i >= 2, "spilled after entry {i}");
         let mut scratch = Vec::new();
         let row = b.rows[i];
         assert_eq!(b.entry(&row, &mut scratch).unwrap(), &e[..]);
@@ -66,6 +67,33 @@ fn spilled_entries_and_keys_read_back_before_and_after_the_writes_finish() {
         assert_eq!(b.key_text(row, 0), e.get(1..4));
         assert!(b.entries.borrowed(row.loc).is_none());
     }
+}
+
+#[test]
+fn small_buffers_stay_in_memory_and_open_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive: std::sync::Arc<std::path::Path> = std::sync::Arc::from(dir.path());
+    // A backfill touching many partitions: each under 1 MiB, none opens a spill file.
+    let mut buffers: Vec<PartitionBuffer> = (0..300)
+        .map(|d| {
+            PartitionBuffer::new(
+                Category::AuditLogs,
+                day_of(d * DAY_US, 0),
+                Some(archive.clone()),
+            )
+        })
+        .collect();
+    for (i, b) in buffers.iter_mut().enumerate() {
+        for n in 0..100u64 {
+            let e = vec![n as u8; 9_000];
+            let keys = [KeySource::InEntry { start: 0, len: 4 }, KeySource::Null];
+            b.push(i as u64 * 100 + n, &e, row_bytes(&e), 0, true, keys)
+                .unwrap();
+        }
+        assert!(!b.entries.is_spilled());
+        assert_eq!(b.key_text(&b.rows[7], 0), Some(&[7u8; 4][..]));
+    }
+    assert!(!dir.path().join(entries::SPILL_DIR).exists());
 }
 
 #[test]
