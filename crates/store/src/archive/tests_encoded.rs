@@ -236,6 +236,15 @@ fn encoded_entries_archive_exactly_like_the_old_record_path() {
     assert_eq!(rows, records.len());
 }
 
+/// The committed files: path, rows and content hash.
+fn committed_files(a: &Archive) -> Vec<(String, u64, String)> {
+    a.manifest()
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.rows, f.xxh3_128.clone()))
+        .collect()
+}
+
 #[test]
 fn records_and_their_encoded_entries_write_the_same_files() {
     let records = records(800);
@@ -251,13 +260,7 @@ fn records_and_their_encoded_entries_write_the_same_files() {
             .unwrap();
         }
         a.commit().unwrap();
-        let files: Vec<(String, u64, String)> = a
-            .manifest()
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.rows, f.xxh3_128.clone()))
-            .collect();
-        files
+        committed_files(&a)
     };
     let encoded = files(true);
     assert!(encoded.len() > 10);
@@ -287,13 +290,7 @@ fn spilled_and_in_memory_buffers_write_the_same_files() {
         let left = std::fs::read_dir(&spill_dir).map_or(0, |d| d.count());
         assert_eq!(left, 0, "spill files have no name");
         assert_eq!(spill_dir.exists(), spill);
-        let files: Vec<(String, u64, String)> = a
-            .manifest()
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.rows, f.xxh3_128.clone()))
-            .collect();
-        files
+        committed_files(&a)
     };
     let spilled = files(true);
     assert!(spilled.len() > 10);
