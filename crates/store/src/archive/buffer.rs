@@ -1,7 +1,7 @@
 //! The buffer of one partition (table, day): the log entries of its rows, kept encoded ([`model::codec`])
 //! in a spill file or in memory ([`entries`]) until the buffer is written out as a Parquet file, each row
-//! with its sort keys (their positions in the entry, or a copy when the entry is spilled; [`super::sortkey`]). Writing out sorts the row indices by those keys, then decodes the
-//! rows, borrowed and each in a single pass, straight into Arrow columns one slice of sorted rows at a
+//! with its sort keys (their positions in the entry, or a copy when the entry is spilled;
+//! [`super::sortkey`]). Writing out sorts the row indices by those keys, then decodes the rows, borrowed and each in a single pass, straight into Arrow columns one slice of sorted rows at a
 //! time: no owned record, no batch of the whole buffer and no sorted copy of it.
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -69,6 +69,16 @@ struct KeyText {
 const KEY_NULL: u32 = u32::MAX;
 const KEY_OWNED: u32 = u32::MAX - 1;
 const KEY_COPIED: u32 = 1 << 31;
+
+/// Appends a sort key's `text` to `copied` (a buffer's [`PartitionBuffer::copied_keys`]); returns the key.
+fn copy_key(copied: &mut Vec<u8>, text: &[u8]) -> KeyText {
+    let key = KeyText {
+        start: copied.len() as u32,
+        len: text.len() as u32 | KEY_COPIED,
+    };
+    copied.extend_from_slice(text);
+    key
+}
 
 /// Where a buffered row's entry is, and its sort keys.
 #[derive(Debug, Clone, Copy)]
@@ -222,11 +232,11 @@ impl PartitionBuffer {
         ordered: bool,
         keys: [KeySource; TEXT_KEYS],
     ) -> Result<(), ArchiveError> {
-        if let Some(dir) = self.spill_to.clone()
+        if self.spill_to.is_some()
             && !self.entries.is_spilled()
             && self.entries.memory_bytes() + entry.len() > SPILL_AFTER_BYTES
         {
-            self.start_spilling(&dir)?;
+            self.start_spilling()?;
         }
         let loc = self.entries.push(entry)?;
         let spilled = self.entries.is_spilled();
@@ -235,17 +245,12 @@ impl PartitionBuffer {
                 start: 0,
                 len: KEY_NULL,
             },
-            KeySource::InEntry { start, len } if spilled => {
-                let text = entry
+            KeySource::InEntry { start, len } if spilled => copy_key(
+                &mut self.copied_keys,
+                entry
                     .get(start as usize..(start + len) as usize)
-                    .unwrap_or_default();
-                let start = self.copied_keys.len() as u32;
-                self.copied_keys.extend_from_slice(text);
-                KeyText {
-                    start,
-                    len: text.len() as u32 | KEY_COPIED,
-                }
-            }
+                    .unwrap_or_default(),
+            ),
             KeySource::InEntry { start, len } => KeyText { start, len },
             KeySource::Owned(text) => {
                 self.owned_keys.push(text);
@@ -268,15 +273,15 @@ impl PartitionBuffer {
         Ok(())
     }
 
-    /// Moves the entries to a spill file: first copies the rows' sort keys out of their entries, then
-    /// writes the entries and moves each row's position to the file.
-    fn start_spilling(&mut self, dir: &std::path::Path) -> Result<(), ArchiveError> {
-        for i in 0..self.rows.len() {
-            let Some(row) = self.rows.get(i).copied() else {
-                continue;
-            };
-            let mut keys = row.keys;
-            for key in &mut keys {
+    /// Moves the entries to a spill file in [`Self::spill_to`] (nothing without one): first copies the
+    /// rows' sort keys out of their entries, then writes the entries and moves each row's position to the
+    /// file.
+    fn start_spilling(&mut self) -> Result<(), ArchiveError> {
+        let Some(dir) = self.spill_to.as_deref() else {
+            return Ok(());
+        };
+        for row in &mut self.rows {
+            for key in &mut row.keys {
                 if key.len == KEY_NULL || key.len == KEY_OWNED || key.len & KEY_COPIED != 0 {
                     continue;
                 }
@@ -286,14 +291,7 @@ impl PartitionBuffer {
                     .borrowed(row.loc)
                     .and_then(|e| e.get(start..start + key.len as usize))
                     .unwrap_or_default();
-                *key = KeyText {
-                    start: self.copied_keys.len() as u32,
-                    len: text.len() as u32 | KEY_COPIED,
-                };
-                self.copied_keys.extend_from_slice(text);
-            }
-            if let Some(r) = self.rows.get_mut(i) {
-                r.keys = keys;
+                *key = copy_key(&mut self.copied_keys, text);
             }
         }
         let bases = self.entries.spill_to(dir)?;

@@ -35,9 +35,9 @@
 //! accounting ([`Archive::peak_buffered_bytes`]): before a record is buffered, the largest buffers are
 //! written out until it fits. A buffer holds its rows' log entries still encoded ([`model::codec`]), in an
 //! unlinked spill file under `.spill/` once it passes 1 MiB (default, [`ArchiveConfig::spill`]: the page
-//! cache holds them, not the heap) or in 1 MiB chunks, and per row its sort keys (copied when spilled, else their position in the
-//! entry), taken from the walk that checks the entry when it is buffered. Writing it out sorts the row indices by those keys alone, then decodes the
-//! rows, borrowed and each in one pass, into Arrow columns one slice of 1024 sorted rows at a time. That
+//! cache holds them, not the heap) or in 1 MiB chunks, and per row its sort keys (copied when spilled,
+//! else their position in the entry), taken from the walk that checks the entry when it is buffered.
+//! Writing it out sorts the row indices by those keys alone, then decodes the rows, borrowed and each in one pass, into Arrow columns one slice of 1024 sorted rows at a time. That
 //! adds one slice of rows and the encoded pages of one row group (at most 16 MiB), never a batch or a
 //! sorted copy of the whole buffer. Compaction merges files one output column at a time (`colmerge.rs`):
 //! it holds one column of each input and one encoded column chunk, less than a flush.
@@ -286,17 +286,10 @@ impl Archive {
             };
             self.guard(|a| a.flush(largest))?;
         }
-        if !self.buffers.contains_key(&key) {
-            let spill_to = self
-                .cfg
-                .spill
-                .then(|| std::sync::Arc::from(self.dir.as_path()));
-            self.buffers
-                .insert(key, PartitionBuffer::new(key.0, key.1, spill_to));
-        }
-        let Some(buffer) = self.buffers.get_mut(&key) else {
-            return Ok(());
-        };
+        let spill_to = self.cfg.spill.then_some(&self.dir);
+        let buffer = self.buffers.entry(key).or_insert_with(|| {
+            PartitionBuffer::new(key.0, key.1, spill_to.map(|d| d.as_path().into()))
+        });
         let pushed = buffer.push(
             offset,
             entry,

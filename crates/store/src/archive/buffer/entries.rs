@@ -60,7 +60,7 @@ impl Entries {
     }
 
     /// Entries spilled to a new file in `archive_dir/.spill/`.
-    pub(crate) fn spill(archive_dir: &Path) -> Result<Self, ArchiveError> {
+    fn spill(archive_dir: &Path) -> Result<Self, ArchiveError> {
         let dir = archive_dir.join(SPILL_DIR);
         fs::create_dir_all(&dir).map_err(|e| ArchiveError::io(&dir, e))?;
         let seq = SPILL_SEQ.fetch_add(1, Ordering::Relaxed);

@@ -8,10 +8,13 @@ fn the_accounting_covers_what_a_row_costs() {
     assert_eq!(row_bytes(&[0; 100]), 100 + ROW_OVERHEAD_BYTES);
     let dir = tempfile::tempdir().unwrap();
     for spill in [false, true] {
-        let mut b = PartitionBuffer::new(Category::SignInLogs, day_of(0, 0), None);
-        if spill {
-            b.start_spilling(dir.path()).unwrap();
-        }
+        let mut b = PartitionBuffer::new(
+            Category::SignInLogs,
+            day_of(0, 0),
+            spill.then(|| dir.path().into()),
+        );
+        b.start_spilling().unwrap();
+        assert_eq!(b.entries.is_spilled(), spill);
         let keys = || [KeySource::Null, KeySource::Owned("abc".into())];
         b.push(7, &[1; 10], row_bytes(&[1; 10]) + 3, 0, true, keys())
             .unwrap();
