@@ -12,6 +12,7 @@ use model::codec::{self, CodecError, RecordRef, ValueRef};
 
 use super::ArchiveError;
 use super::file::{FileWriter, sort_indices};
+use super::residual;
 use super::schema::{ColumnBuilder, arrow_schema};
 use super::sortkey::{self, KeySource, SortKey, SortPlan, TEXT_KEYS};
 
@@ -163,6 +164,9 @@ pub(crate) struct PartitionBuffer {
     owned_keys: Vec<String>,
     /// The text sort keys of spilled entries, copied.
     copied_keys: Vec<u8>,
+    /// With `archive.raw = "residual"`: the text columns a row's `_Raw` refers to ([`residual`]), and
+    /// the column (index, reference number) its `_Key` usually equals.
+    residual: Option<residual::Columns>,
     /// Bytes of the buffered rows, by [`row_bytes`] (plus their converted sort keys).
     pub(crate) bytes: u64,
     pub(crate) first_offset: u64,
@@ -203,10 +207,18 @@ impl PartitionBuffer {
             rows: Vec::new(),
             owned_keys: Vec::new(),
             copied_keys: Vec::new(),
+            residual: None,
             bytes: 0,
             first_offset: u64::MAX,
             last_offset: 0,
         }
+    }
+
+    /// Writes `_Raw` as residuals ([`residual`]) when `on`.
+    pub(crate) fn with_residual(mut self, on: bool) -> Self {
+        self.residual =
+            on.then(|| residual::Columns::of(self.category, &self.schema, self.data_columns));
+        self
     }
 
     /// The Arrow schema of the table.
@@ -515,11 +527,23 @@ impl PartitionBuffer {
                 }
             }
         }
-        let arrays: Vec<_> = columns.iter_mut().map(ColumnBuilder::finish).collect();
+        let mut arrays: Vec<_> = columns.iter_mut().map(ColumnBuilder::finish).collect();
         for (hint, array) in hints.iter_mut().zip(&arrays) {
             if matches!(array.data_type(), DataType::Utf8) {
                 *hint = array.as_string::<i32>().values().len();
             }
+        }
+        // After the hints: they size the next slice's builders for the raw text.
+        if let Some(columns) = &self.residual {
+            let at = |kind: fn(&Meta) -> bool| {
+                let m = self.meta.iter().position(kind)?;
+                Some(self.data_columns + m)
+            };
+            let (raw, key) = (
+                at(|m| matches!(m, Meta::Raw)),
+                at(|m| matches!(m, Meta::Key)),
+            );
+            residual::store(&mut arrays, raw, key, columns).map_err(|e| self.arrow(e))?;
         }
         RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| self.arrow(e))
     }

@@ -346,6 +346,7 @@ impl Output {
                 sorted: self.sorted,
                 xxh3_128: hex128(summary.xxh3),
                 created_us: 0,
+                raw_residual: inputs.iter().any(|f| f.raw_residual),
             },
             inputs,
         })

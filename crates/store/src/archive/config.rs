@@ -62,6 +62,20 @@ pub enum CompactionMode {
     Stitch,
 }
 
+/// How the archive stores each row's raw record (`_Raw`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawMode {
+    /// The raw text as received: every reader (Spark, DuckDB, Trino) sees it as it is.
+    #[default]
+    Text,
+    /// A residual: the raw text with each JSON string, object or array that equals one of the row's text
+    /// columns replaced by a two-byte reference to that column, so ids and other random values are stored
+    /// once. `entrail query` rebuilds `_Raw` byte for byte; other readers need the decoding described in
+    /// docs/archive.md. Roughly halves the archive of generated sign-ins.
+    Residual,
+}
+
 /// How the archive writes, compacts and expires Parquet files. Build with
 /// `ArchiveConfig::default()` and override fields; [`Archive::open`](super::Archive::open)
 /// validates it.
@@ -95,6 +109,8 @@ pub struct ArchiveConfig {
     pub compact_zstd_level: Option<i32>,
     /// How compaction makes one file of several: merge (default) or stitch.
     pub compaction: CompactionMode,
+    /// How `_Raw` is stored in files written from now on: `text` (default) or `residual`.
+    pub raw: RawMode,
     /// Files smaller than this are merged by [`Archive::compact`](super::Archive::compact).
     /// Default 64 MiB.
     pub compact_below_bytes: u64,
@@ -118,6 +134,7 @@ impl Default for ArchiveConfig {
             zstd_level: 1,
             compact_zstd_level: None,
             compaction: CompactionMode::Merge,
+            raw: RawMode::Text,
             compact_below_bytes: 64 * 1024 * 1024,
             retention: HashMap::new(),
             default_retention_days: None,

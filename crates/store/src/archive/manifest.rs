@@ -67,6 +67,10 @@ pub struct FileEntry {
     pub xxh3_128: String,
     /// When the file was committed, microseconds since the epoch.
     pub created_us: i64,
+    /// Whether rows' `_Raw` may be stored as residuals (`archive.raw = "residual"`, docs/archive.md):
+    /// queries then rebuild `_Raw` from the row's text columns. Absent (false) in files written as text.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw_residual: bool,
 }
 
 impl FileEntry {

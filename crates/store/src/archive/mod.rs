@@ -50,6 +50,7 @@ mod file;
 pub mod manifest;
 mod merge;
 mod recovery;
+pub(crate) mod residual;
 mod retention;
 mod schema;
 mod sortkey;
@@ -80,7 +81,7 @@ use chrono::NaiveDate;
 use model::{Category, Record, codec};
 
 pub use compact::CompactionReport;
-pub use config::{ArchiveConfig, CompactionMode, LegalHold, RetentionPolicy};
+pub use config::{ArchiveConfig, CompactionMode, LegalHold, RawMode, RetentionPolicy};
 pub use error::{ArchiveError, ErrorKind};
 pub use manifest::{DeletedFile, Deletion, DeletionReason, FileEntry, Manifest};
 pub use recovery::RecoveryReport;
@@ -287,8 +288,10 @@ impl Archive {
             self.guard(|a| a.flush(largest))?;
         }
         let spill_to = self.cfg.spill.then_some(&self.dir);
+        let residual = self.cfg.raw == RawMode::Residual;
         let buffer = self.buffers.entry(key).or_insert_with(|| {
             PartitionBuffer::new(key.0, key.1, spill_to.map(|d| d.as_path().into()))
+                .with_residual(residual)
         });
         let pushed = buffer.push(
             offset,
@@ -432,6 +435,7 @@ impl Archive {
                 sorted: sorted_by_event_time(&schema, &sort),
                 xxh3_128: file::hex128(summary.xxh3),
                 created_us: 0,
+                raw_residual: self.cfg.raw == RawMode::Residual,
             },
         });
         Ok(())
