@@ -19,10 +19,13 @@
 pub mod bench;
 mod error;
 mod output;
+mod raw;
 mod tables;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_raw;
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;

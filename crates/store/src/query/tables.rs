@@ -84,7 +84,10 @@ pub(crate) fn register_all(
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
             .with_schema(read_schema(*category, query_options.string_views));
-        let listing: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+        let mut listing: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+        if files.iter().any(|f| f.raw_residual) {
+            listing = super::raw::decoded_view(ctx, listing, *category)?;
+        }
         let has_revisions = files.iter().any(|f| f.max_revision > 0);
         ctx.register_table(TableReference::bare(format!("{name}_all")), listing.clone())?;
         let latest = if has_revisions && !query_options.all_revisions {
