@@ -52,6 +52,12 @@ pub(crate) enum BenchCommand {
         /// `archive.spill = false` for the run: partition buffers keep their entries in memory.
         #[arg(long)]
         no_spill: bool,
+        /// `archive.raw` for the run: `text` (default) or `residual`.
+        #[arg(long, value_parser = ["text", "residual"])]
+        raw: Option<String>,
+        /// `archive.compact_zstd_level` for the run (1..=22).
+        #[arg(long)]
+        compact_zstd_level: Option<i32>,
     },
     /// Writes generated diagnostic-shape sign-ins, one per line, to stdout (the `--stream` input).
     #[command(hide = true)]
@@ -198,6 +204,30 @@ pub(crate) fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
+/// The archive settings `bench ingest` takes from its flags.
+pub(crate) struct ArchiveKnobs {
+    pub(crate) max_buffer_mib: Option<u64>,
+    pub(crate) spill: bool,
+    pub(crate) raw: Option<String>,
+    pub(crate) compact_zstd_level: Option<i32>,
+}
+
+impl ArchiveKnobs {
+    /// Sets these in `raw`'s `[archive]`.
+    pub(crate) fn apply(&self, raw: &mut RawConfig) {
+        raw.archive.max_buffer_mib = self.max_buffer_mib;
+        raw.archive.spill = Some(self.spill);
+        raw.archive.raw = match self.raw.as_deref() {
+            Some("residual") => Some(store::archive::RawMode::Residual),
+            Some(_) => Some(store::archive::RawMode::Text),
+            None => None,
+        };
+        if self.compact_zstd_level.is_some() {
+            raw.archive.compact_zstd_level = self.compact_zstd_level;
+        }
+    }
+}
+
 pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
     match which {
         BenchCommand::Seal { records, dir, runs } => crate::bench_seal::run(*records, dir, *runs),
@@ -208,16 +238,40 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
             stream_lag,
             max_buffer_mib,
             no_spill,
+            raw,
+            compact_zstd_level,
             ..
-        } => crate::bench_ingest::stream(*records, dir, *stream_lag, *max_buffer_mib, !*no_spill),
+        } => crate::bench_ingest::stream(
+            *records,
+            dir,
+            *stream_lag,
+            &ArchiveKnobs {
+                max_buffer_mib: *max_buffer_mib,
+                spill: !*no_spill,
+                raw: raw.clone(),
+                compact_zstd_level: *compact_zstd_level,
+            },
+        ),
         BenchCommand::Ingest {
             records,
             dir,
             no_baseline,
             max_buffer_mib,
             no_spill,
+            raw,
+            compact_zstd_level,
             ..
-        } => ingest(*records, dir, *no_baseline, *max_buffer_mib, !*no_spill),
+        } => ingest(
+            *records,
+            dir,
+            *no_baseline,
+            &ArchiveKnobs {
+                max_buffer_mib: *max_buffer_mib,
+                spill: !*no_spill,
+                raw: raw.clone(),
+                compact_zstd_level: *compact_zstd_level,
+            },
+        ),
         BenchCommand::GenSignins { records, seed } => {
             let mut out = std::io::stdout().lock();
             write_signins_to(&mut out, *records, *seed, true)?;
@@ -408,8 +462,7 @@ fn ingest(
     records: u64,
     dir: &Path,
     no_baseline: bool,
-    max_buffer_mib: Option<u64>,
-    spill: bool,
+    knobs: &ArchiveKnobs,
 ) -> anyhow::Result<ExitCode> {
     crate::bench::fresh_dir(dir)?;
     let input = dir.join("signins.json");
@@ -429,8 +482,7 @@ fn ingest(
         data_dir: Some(dir.join("data")),
         ..RawConfig::default()
     };
-    raw.archive.max_buffer_mib = max_buffer_mib;
-    raw.archive.spill = Some(spill);
+    knobs.apply(&mut raw);
     let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
     let source = FileSource::new(FileSourceConfig::new(

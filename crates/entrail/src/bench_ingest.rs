@@ -234,16 +234,14 @@ pub(crate) fn stream(
     records: u64,
     dir: &Path,
     lag: u64,
-    max_buffer_mib: Option<u64>,
-    spill: bool,
+    knobs: &crate::bench::ArchiveKnobs,
 ) -> anyhow::Result<ExitCode> {
     crate::bench::fresh_dir(dir)?;
     let mut raw = RawConfig {
         data_dir: Some(dir.join("data")),
         ..RawConfig::default()
     };
-    raw.archive.max_buffer_mib = max_buffer_mib;
-    raw.archive.spill = Some(spill);
+    knobs.apply(&mut raw);
     let config = raw.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut pipeline = Pipeline::open(config)?;
     let mut child = Command::new(std::env::current_exe().context("locating entrail")?)

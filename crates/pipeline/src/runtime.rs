@@ -269,6 +269,7 @@ impl Pipeline {
             flush_bytes: c.archive_max_buffer_bytes,
             max_buffered_bytes: c.archive_max_buffer_bytes,
             spill: c.archive_spill,
+            raw: c.archive_raw,
             ..ArchiveConfig::default()
         }
     }

@@ -150,6 +150,8 @@ pub struct RawArchiveConfig {
     /// Keep the partition buffers' entries in unlinked files under the archive's `.spill/` instead of
     /// memory (default true; docs/configuration.md).
     pub spill: Option<bool>,
+    /// How `_Raw` is stored in new files: `text` (default) or `residual` (docs/archive.md).
+    pub raw: Option<store::archive::RawMode>,
     /// Retention in days for categories without their own entry; absent = keep forever.
     pub default_retention_days: Option<u32>,
     /// Per-category retention, keyed by category name (`SignInLogs`) or table name (`SigninLogs`).

@@ -31,6 +31,8 @@ pub struct Config {
     pub archive_max_buffer_bytes: u64,
     /// Partition buffers spill their entries to files (`archive.spill`).
     pub archive_spill: bool,
+    /// How `_Raw` is stored in new files (`archive.raw`).
+    pub archive_raw: store::archive::RawMode,
     /// Default retention in days.
     pub default_retention_days: Option<u32>,
     /// Per-category retention: (days, legal hold).

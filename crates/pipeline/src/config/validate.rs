@@ -317,6 +317,7 @@ impl RawConfig {
             compact_below_bytes: self.archive.compact_below_mib.unwrap_or(64) * 1024 * 1024,
             archive_max_buffer_bytes: max_buffer_mib * 1024 * 1024,
             archive_spill: self.archive.spill.unwrap_or(true),
+            archive_raw: self.archive.raw.unwrap_or_default(),
             default_retention_days: self.archive.default_retention_days,
             retention,
             legal_holds,
