@@ -1,7 +1,8 @@
 //! `_Raw` stored as a residual (`archive.raw = "residual"`): the raw record with every JSON string,
 //! object or array that equals one of the row's text columns replaced by a two-byte reference to that
 //! column, so the random values (ids, tokens, coordinates) are stored once, in their columns, instead of
-//! twice. Lossless and byte-exact: [`decode`] with the row's columns gives back the raw text.
+//! twice. Lossless and byte-exact: [`decode`] with the row's columns gives back the raw text. `_Key` is stored
+//! the same way where it equals the table's id column ([`key_column`]): as a residual that is one reference.
 //!
 //! # Format
 //! A stored `_Raw` that does not start with a NUL byte is the raw text itself (what every file written
