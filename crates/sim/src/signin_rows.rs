@@ -50,6 +50,26 @@ impl SigninRows {
     }
 }
 
+/// The first `n` sign-ins of a tenant of `users` users over `days` days (seed `seed`, no exact duplicates or
+/// republications), each one diagnostic-settings JSON record: small corpora for tests.
+pub fn diagnostic_sign_ins(seed: u64, users: u32, days: u32, n: usize) -> Vec<String> {
+    let cfg = TenantConfig {
+        seed,
+        users,
+        days,
+        duplicate_rate: 0.0,
+        republish_rate: 0.0,
+        ..TenantConfig::default()
+    };
+    let tenant = Tenant::new(&cfg);
+    Generator::sign_ins_only(&tenant, &cfg)
+        .with_truth(false)
+        .filter_map(|event| render_owned(event, Shape::Diagnostic, cfg.quirks, &tenant))
+        .take(n)
+        .map(|v| v.to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,32 +12,10 @@ use store::archive::{Archive, ArchiveConfig, RawMode};
 const PYSPARK: &str = "/var/tmp/entrail-pyspark/bin/python";
 
 fn sign_ins(n: usize) -> Vec<Record> {
-    let cfg = sim::TenantConfig {
-        seed: 9,
-        users: 40,
-        days: 2,
-        duplicate_rate: 0.0,
-        republish_rate: 0.0,
-        ..sim::TenantConfig::default()
-    };
-    let tenant = sim::Tenant::new(&cfg);
-    let cx = model::normalize::DecodeContext {
-        source: "sim".into(),
-        location: "generator".into(),
-        ingest_time: 1_700_000_000_000_000,
-        category: None,
-        shape: None,
-    };
-    let mut out = Vec::new();
-    for event in sim::Generator::sign_ins_only(&tenant, &cfg).with_truth(false) {
-        if out.len() >= n {
-            break;
-        }
-        if let Some(v) = sim::render(&event, sim::Shape::Diagnostic, cfg.quirks, &tenant) {
-            out.extend(model::normalize::decode_record(&v.to_string(), &cx).unwrap());
-        }
-    }
-    out
+    sim::signin_rows::diagnostic_sign_ins(9, 40, 2, n)
+        .iter()
+        .flat_map(|json| store::query::bench::decode_generated(json, 1_700_000_000_000_000))
+        .collect()
 }
 
 fn write(dir: &Path, raw: RawMode, records: &[Record], from: u64) -> Archive {

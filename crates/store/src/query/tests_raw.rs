@@ -8,32 +8,10 @@ use crate::archive::{Archive, ArchiveConfig, RawMode};
 
 /// `n` simulated sign-ins (interactive and non-interactive), decoded from the diagnostic shape.
 fn sign_ins(n: usize) -> Vec<Record> {
-    let cfg = sim::TenantConfig {
-        seed: 5,
-        users: 40,
-        days: 2,
-        duplicate_rate: 0.0,
-        republish_rate: 0.0,
-        ..sim::TenantConfig::default()
-    };
-    let tenant = sim::Tenant::new(&cfg);
-    let cx = model::normalize::DecodeContext {
-        source: "sim".into(),
-        location: "generator".into(),
-        ingest_time: 1_700_000_000_000_000,
-        category: None,
-        shape: None,
-    };
-    let mut out = Vec::new();
-    for event in sim::Generator::sign_ins_only(&tenant, &cfg).with_truth(false) {
-        if out.len() >= n {
-            break;
-        }
-        if let Some(v) = sim::render(&event, sim::Shape::Diagnostic, cfg.quirks, &tenant) {
-            out.extend(model::normalize::decode_record(&v.to_string(), &cx).unwrap());
-        }
-    }
-    out
+    sim::signin_rows::diagnostic_sign_ins(5, 40, 2, n)
+        .iter()
+        .flat_map(|json| bench::decode_generated(json, 1_700_000_000_000_000))
+        .collect()
 }
 
 /// Writes `records` from log offset `from` with `raw` and commits.

@@ -20,32 +20,10 @@ pub(crate) const SEGMENT_BYTES: u64 = 2 << 20;
 pub(crate) const ROW_GROUP_ROWS: usize = 200;
 
 pub(crate) fn records(n: usize) -> Vec<Record> {
-    let cfg = sim::TenantConfig {
-        seed: 11,
-        users: 300,
-        days: 3,
-        duplicate_rate: 0.0,
-        republish_rate: 0.0,
-        ..sim::TenantConfig::default()
-    };
-    let tenant = sim::Tenant::new(&cfg);
-    let cx = model::normalize::DecodeContext {
-        source: "sim".into(),
-        location: "generator".into(),
-        ingest_time: 1_700_000_000_000_000,
-        category: None,
-        shape: None,
-    };
-    let mut out = Vec::new();
-    for event in sim::Generator::sign_ins_only(&tenant, &cfg).with_truth(false) {
-        if out.len() >= n {
-            break;
-        }
-        if let Some(v) = sim::render(&event, sim::Shape::Diagnostic, cfg.quirks, &tenant) {
-            out.extend(model::normalize::decode_record(&v.to_string(), &cx).unwrap());
-        }
-    }
-    out
+    sim::signin_rows::diagnostic_sign_ins(11, 300, 3, n)
+        .iter()
+        .flat_map(|json| store::query::bench::decode_generated(json, 1_700_000_000_000_000))
+        .collect()
 }
 
 pub(crate) fn seal_config(root: &Path) -> SealConfig {
