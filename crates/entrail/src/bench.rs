@@ -46,18 +46,9 @@ pub(crate) enum BenchCommand {
         /// With `--stream`: log entries the archive may lag behind before the import waits (bounds disk).
         #[arg(long, default_value_t = 250_000)]
         stream_lag: u64,
-        /// `archive.max_buffer_mib` for the run (default: the config default).
-        #[arg(long)]
-        max_buffer_mib: Option<u64>,
-        /// `archive.spill = false` for the run: partition buffers keep their entries in memory.
-        #[arg(long)]
-        no_spill: bool,
-        /// `archive.raw` for the run: `text` (default) or `residual`.
-        #[arg(long, value_parser = ["text", "residual"])]
-        raw: Option<String>,
-        /// `archive.compact_zstd_level` for the run (1..=22).
-        #[arg(long)]
-        compact_zstd_level: Option<i32>,
+        /// Archive settings for the run.
+        #[command(flatten)]
+        archive: ArchiveKnobs,
     },
     /// Writes generated diagnostic-shape sign-ins, one per line, to stdout (the `--stream` input).
     #[command(hide = true)]
@@ -205,18 +196,27 @@ pub(crate) fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// The archive settings `bench ingest` takes from its flags.
+#[derive(Debug, clap::Args)]
 pub(crate) struct ArchiveKnobs {
-    pub(crate) max_buffer_mib: Option<u64>,
-    pub(crate) spill: bool,
-    pub(crate) raw: Option<String>,
-    pub(crate) compact_zstd_level: Option<i32>,
+    /// `archive.max_buffer_mib` for the run (default: the config default).
+    #[arg(long)]
+    max_buffer_mib: Option<u64>,
+    /// `archive.spill = false` for the run: partition buffers keep their entries in memory.
+    #[arg(long)]
+    no_spill: bool,
+    /// `archive.raw` for the run: `text` (default) or `residual`.
+    #[arg(long, value_parser = ["text", "residual"])]
+    raw: Option<String>,
+    /// `archive.compact_zstd_level` for the run (1..=22).
+    #[arg(long)]
+    compact_zstd_level: Option<i32>,
 }
 
 impl ArchiveKnobs {
     /// Sets these in `raw`'s `[archive]`.
     pub(crate) fn apply(&self, raw: &mut RawConfig) {
         raw.archive.max_buffer_mib = self.max_buffer_mib;
-        raw.archive.spill = Some(self.spill);
+        raw.archive.spill = Some(!self.no_spill);
         raw.archive.raw = match self.raw.as_deref() {
             Some("residual") => Some(store::archive::RawMode::Residual),
             Some(_) => Some(store::archive::RawMode::Text),
@@ -236,42 +236,16 @@ pub(crate) fn run(which: &BenchCommand) -> anyhow::Result<ExitCode> {
             dir,
             stream: true,
             stream_lag,
-            max_buffer_mib,
-            no_spill,
-            raw,
-            compact_zstd_level,
+            archive,
             ..
-        } => crate::bench_ingest::stream(
-            *records,
-            dir,
-            *stream_lag,
-            &ArchiveKnobs {
-                max_buffer_mib: *max_buffer_mib,
-                spill: !*no_spill,
-                raw: raw.clone(),
-                compact_zstd_level: *compact_zstd_level,
-            },
-        ),
+        } => crate::bench_ingest::stream(*records, dir, *stream_lag, archive),
         BenchCommand::Ingest {
             records,
             dir,
             no_baseline,
-            max_buffer_mib,
-            no_spill,
-            raw,
-            compact_zstd_level,
+            archive,
             ..
-        } => ingest(
-            *records,
-            dir,
-            *no_baseline,
-            &ArchiveKnobs {
-                max_buffer_mib: *max_buffer_mib,
-                spill: !*no_spill,
-                raw: raw.clone(),
-                compact_zstd_level: *compact_zstd_level,
-            },
-        ),
+        } => ingest(*records, dir, *no_baseline, archive),
         BenchCommand::GenSignins { records, seed } => {
             let mut out = std::io::stdout().lock();
             write_signins_to(&mut out, *records, *seed, true)?;

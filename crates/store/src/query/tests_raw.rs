@@ -87,6 +87,16 @@ fn assert_same(got: &[(String, String, String)], want: &[(String, String, String
     }
 }
 
+/// (table, key, raw) of every record, sorted: what [`raws`] must return.
+fn expected(records: &[Record]) -> Vec<(String, String, String)> {
+    let mut e: Vec<_> = records
+        .iter()
+        .map(|r| (r.category.table().to_owned(), r.key.clone(), r.raw.clone()))
+        .collect();
+    e.sort();
+    e
+}
+
 fn archive_bytes(dir: &std::path::Path) -> u64 {
     let m = crate::archive::Manifest::load(dir).unwrap().unwrap();
     m.files.iter().map(|f| f.bytes).sum()
@@ -96,11 +106,7 @@ fn archive_bytes(dir: &std::path::Path) -> u64 {
 async fn residual_raw_reads_back_byte_for_byte_and_takes_less_space() {
     let records = sign_ins(3000);
     let tables = tables(&records);
-    let mut expected: Vec<(String, String, String)> = records
-        .iter()
-        .map(|r| (r.category.table().to_owned(), r.key.clone(), r.raw.clone()))
-        .collect();
-    expected.sort();
+    let expected = expected(&records);
     assert!(tables.len() >= 2, "{tables:?}");
 
     let text = tempfile::tempdir().unwrap();
@@ -151,11 +157,7 @@ async fn residual_raw_reads_back_byte_for_byte_and_takes_less_space() {
 async fn text_and_residual_files_merge_and_both_read_back() {
     let records = sign_ins(1600);
     let tables = tables(&records);
-    let mut expected: Vec<(String, String, String)> = records
-        .iter()
-        .map(|r| (r.category.table().to_owned(), r.key.clone(), r.raw.clone()))
-        .collect();
-    expected.sort();
+    let expected = expected(&records);
     let dir = tempfile::tempdir().unwrap();
     let (old, new) = records.split_at(800);
     drop(write(dir.path(), RawMode::Text, old, 0));
