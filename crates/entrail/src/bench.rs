@@ -210,6 +210,12 @@ pub(crate) struct ArchiveKnobs {
     /// `archive.compact_zstd_level` for the run (1..=22).
     #[arg(long)]
     compact_zstd_level: Option<i32>,
+    /// `archive.zstd_level` (of the files partition buffers are written to) for the run (1..=22).
+    #[arg(long)]
+    zstd_level: Option<i32>,
+    /// `archive.compaction` for the run: `merge` (default) or `stitch`.
+    #[arg(long, value_parser = ["merge", "stitch"])]
+    compaction: Option<String>,
 }
 
 impl ArchiveKnobs {
@@ -225,6 +231,14 @@ impl ArchiveKnobs {
         if self.compact_zstd_level.is_some() {
             raw.archive.compact_zstd_level = self.compact_zstd_level;
         }
+        if self.zstd_level.is_some() {
+            raw.archive.zstd_level = self.zstd_level;
+        }
+        raw.archive.compaction = match self.compaction.as_deref() {
+            Some("stitch") => Some(store::archive::CompactionMode::Stitch),
+            Some(_) => Some(store::archive::CompactionMode::Merge),
+            None => None,
+        };
     }
 }
 

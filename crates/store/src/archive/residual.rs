@@ -165,13 +165,40 @@ pub(crate) enum ResidualError {
     },
 }
 
-/// Reusable state of [`encode`]: the row's candidate values, sorted by length.
+/// A value a token may be replaced by.
+#[derive(Debug, Clone, Copy)]
+struct Candidate<'a> {
+    /// Its length and first 8 bytes (big-endian, zero-padded): compared before the bytes themselves.
+    len: usize,
+    prefix: u64,
+    k: u8,
+    bytes: &'a [u8],
+}
+
+/// The bit of [`Encoder::lengths`] for a value of `len` bytes.
+fn length_bit(len: usize) -> u128 {
+    1 << len.min(127)
+}
+
+/// The first 8 bytes of `b` as a big-endian number, zero-padded.
+fn prefix(b: &[u8]) -> u64 {
+    let mut p = [0u8; 8];
+    let n = b.len().min(8);
+    if let (Some(dst), Some(src)) = (p.get_mut(..n), b.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    u64::from_be_bytes(p)
+}
+
+/// Reusable state of [`Encoder::encode`]: the row's candidate values, sorted by length, prefix and column.
 #[derive(Debug, Default)]
 pub(crate) struct Encoder<'a> {
-    values: Vec<(usize, u8, &'a [u8])>,
+    values: Vec<Candidate<'a>>,
     spans: Vec<(usize, usize, u8)>,
     opens: Vec<usize>,
     has_nested: bool,
+    /// Bit `n` set: some value is `n` bytes long (bit 127: some value is 127 bytes or longer).
+    lengths: u128,
 }
 
 impl<'a> Encoder<'a> {
@@ -179,6 +206,7 @@ impl<'a> Encoder<'a> {
     pub(crate) fn clear(&mut self) {
         self.values.clear();
         self.has_nested = false;
+        self.lengths = 0;
     }
 
     /// Adds the value of text column `k` (values shorter than 3 bytes, or with `k` past
@@ -189,14 +217,20 @@ impl<'a> Encoder<'a> {
         }
         let b = value.as_bytes();
         self.has_nested |= matches!(b.first(), Some(b'{' | b'['));
-        self.values.push((b.len(), k as u8, b));
+        self.lengths |= length_bit(b.len());
+        self.values.push(Candidate {
+            len: b.len(),
+            prefix: prefix(b),
+            k: k as u8,
+            bytes: b,
+        });
     }
 
     /// Appends the stored form of `raw` (a residual, or `raw` itself when nothing is referred to) to
     /// `out`, referring to the values added since [`Self::clear`].
     pub(crate) fn encode(&mut self, raw: &str, out: &mut String) {
-        // Stable: of equal values (`Id` and `OriginalRequestId`), the first column is referred to.
-        self.values.sort_by_key(|v| v.0);
+        // Of equal values (`Id` and `OriginalRequestId`), the first column is referred to.
+        self.values.sort_unstable_by_key(|v| (v.len, v.prefix, v.k));
         self.find_spans(raw.as_bytes());
         let starts_with_mark = raw.as_bytes().first() == Some(&MARK);
         if self.spans.is_empty() && !starts_with_mark {
@@ -214,18 +248,19 @@ impl<'a> Encoder<'a> {
         push_escaped(out, raw.get(at..).unwrap_or_default());
     }
 
-    /// The column whose value equals `token`, if any.
+    /// The column whose value equals `token`, if any (the first of equal ones).
     fn lookup(&self, token: &[u8]) -> Option<u8> {
-        if token.len() < MIN_VALUE_LEN {
+        if token.len() < MIN_VALUE_LEN || self.lengths & length_bit(token.len()) == 0 {
             return None;
         }
-        let first = self.values.partition_point(|v| v.0 < token.len());
+        let key = (token.len(), prefix(token));
+        let first = self.values.partition_point(|v| (v.len, v.prefix) < key);
         self.values
             .get(first..)?
             .iter()
-            .take_while(|v| v.0 == token.len())
-            .find(|v| v.2 == token)
-            .map(|v| v.1)
+            .take_while(|v| (v.len, v.prefix) == key)
+            .find(|v| v.bytes == token)
+            .map(|v| v.k)
     }
 
     /// Fills `spans` with the non-overlapping byte ranges of `raw` to replace, in order: the contents of
@@ -245,7 +280,9 @@ impl<'a> Encoder<'a> {
                     let Some(end) = string_end(raw, pos + 1) else {
                         return;
                     };
-                    if let Some(k) = raw.get(pos + 1..end).and_then(|t| self.lookup(t)) {
+                    // An object's key (a string followed by `:`) is left alone: values are what repeat.
+                    let is_key = raw.get(end + 1) == Some(&b':');
+                    if !is_key && let Some(k) = raw.get(pos + 1..end).and_then(|t| self.lookup(t)) {
                         self.spans.push((pos + 1, end, k));
                     }
                     i = end + 1;
