@@ -111,3 +111,21 @@ fn the_compaction_zstd_level_is_optional_and_bounded() {
         );
     }
 }
+
+#[test]
+fn the_raw_mode_defaults_to_text_and_residual_reaches_the_archive() {
+    use store::archive::RawMode;
+    let c = parse("").unwrap().validate().unwrap();
+    assert_eq!(c.archive_raw, RawMode::Text);
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!(
+        "data_dir = {:?}\n[archive]\nraw = \"residual\"\n",
+        tmp.path().display().to_string()
+    );
+    let c = parse(&text).unwrap().validate().unwrap();
+    assert_eq!(c.archive_raw, RawMode::Residual);
+    let pipeline = crate::Pipeline::open(c).unwrap();
+    assert_eq!(pipeline.archive_config().raw, RawMode::Residual);
+    let e = parse("[archive]\nraw = \"gzip\"\n").unwrap_err();
+    assert!(e.message.contains("residual"), "{e}");
+}
