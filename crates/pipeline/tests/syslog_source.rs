@@ -144,7 +144,9 @@ fn rsyslog_forwards_over_udp_tcp_and_tls_and_every_message_is_archived_once() {
     };
 
     // Known messages: RFC 5424 into rsyslog, one CEF message per transport (escapes in header and extension).
-    let now = chrono::Utc::now();
+    // A fraction of a second with six significant digits: the archive's text form of a time drops trailing
+    // zeros (`.176000` reads back `.176`), which the expected strings below do not.
+    let now = chrono::Timelike::with_nanosecond(&chrono::Utc::now(), 123_456_000).unwrap();
     let ts = now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     for (t, transport) in TRANSPORTS.iter().enumerate() {
         let mut msgs: Vec<String> = (0..N)
