@@ -15,7 +15,7 @@
 //! valid UTF-8 and stays a plain Parquet `STRING`.
 use std::borrow::Cow;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::error::ArrowError;
 
@@ -77,15 +77,7 @@ pub(crate) fn encode_key_column(
     key: usize,
     (id, k): (usize, usize),
 ) -> Result<ArrayRef, ArrowError> {
-    let not_text = || ArrowError::InvalidArgumentError("a key column is not Utf8".into());
-    let keys = arrays
-        .get(key)
-        .and_then(|a| a.as_string_opt::<i32>())
-        .ok_or_else(not_text)?;
-    let ids = arrays
-        .get(id)
-        .and_then(|a| a.as_string_opt::<i32>())
-        .ok_or_else(not_text)?;
+    let (keys, ids) = (utf8(arrays, key)?, utf8(arrays, id)?);
     let same = reference(k);
     let mut out = StringBuilder::with_capacity(keys.len(), same.len() * keys.len());
     let mut escaped = String::new();
@@ -342,6 +334,14 @@ fn push_escaped(out: &mut String, text: &str) {
     out.push_str(rest);
 }
 
+/// Column `i` of a batch as `Utf8`.
+fn utf8(arrays: &[ArrayRef], i: usize) -> Result<&StringArray, ArrowError> {
+    arrays
+        .get(i)
+        .and_then(|a| a.as_string_opt::<i32>())
+        .ok_or_else(|| ArrowError::InvalidArgumentError(format!("column {i} is not Utf8")))
+}
+
 /// The stored form of the `Utf8` column `raw` of a batch whose `Utf8` text columns are `columns`
 /// ([`text_columns`]): each row's raw text with that row's values referred to.
 pub(crate) fn encode_column(
@@ -349,16 +349,11 @@ pub(crate) fn encode_column(
     raw: usize,
     columns: &[usize],
 ) -> Result<ArrayRef, ArrowError> {
-    let not_text = || ArrowError::InvalidArgumentError("a residual column is not Utf8".into());
-    let raws = arrays
-        .get(raw)
-        .and_then(|a| a.as_string_opt::<i32>())
-        .ok_or_else(not_text)?;
+    let raws = utf8(arrays, raw)?;
     let texts = columns
         .iter()
-        .map(|i| arrays.get(*i).and_then(|a| a.as_string_opt::<i32>()))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(not_text)?;
+        .map(|i| utf8(arrays, *i))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut out = StringBuilder::with_capacity(raws.len(), raws.values().len() / 2);
     let mut encoder = Encoder::default();
     let mut text = String::new();
