@@ -144,8 +144,8 @@ pub struct RawArchiveConfig {
     pub row_group_rows: Option<usize>,
     /// Files smaller than this many MiB are merged by compaction (default 64).
     pub compact_below_mib: Option<u64>,
-    /// MiB the archive's partition buffers may hold before the largest is written out (default 64,
-    /// 1..=4096; docs/configuration.md).
+    /// MiB the archive's partition buffers may hold before the largest is written out (default 256 with
+    /// `spill`, 64 without; 1..=4096; docs/configuration.md).
     pub max_buffer_mib: Option<u64>,
     /// Keep the partition buffers' entries in unlinked files under the archive's `.spill/` instead of
     /// memory (default true; docs/configuration.md).

@@ -72,7 +72,13 @@ fn unknown_keys_are_rejected_with_their_place() {
 
 #[test]
 fn the_archive_buffer_budget_is_configurable_and_bounded() {
+    // Spilled buffers (the default) get 256 MiB of disk; buffers on the heap keep 64 MiB.
     let c = parse("").unwrap().validate().unwrap();
+    assert_eq!(c.archive_max_buffer_bytes, 256 << 20);
+    let c = parse("[archive]\nspill = false\n")
+        .unwrap()
+        .validate()
+        .unwrap();
     assert_eq!(c.archive_max_buffer_bytes, 64 << 20);
     let c = parse("[archive]\nmax_buffer_mib = 16\n")
         .unwrap()

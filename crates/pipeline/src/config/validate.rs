@@ -105,7 +105,12 @@ impl RawConfig {
                 format!("must be 1024..=4194304, got {row_group_rows}"),
             ));
         }
-        let max_buffer_mib = self.archive.max_buffer_mib.unwrap_or(64);
+        // Spilled buffers cost ~100 bytes of memory per row, so their budget is mostly disk (docs/archive.md).
+        let spill = self.archive.spill.unwrap_or(true);
+        let max_buffer_mib = self
+            .archive
+            .max_buffer_mib
+            .unwrap_or(if spill { 256 } else { 64 });
         if !(1..=4096).contains(&max_buffer_mib) {
             errors.push(ConfigError::new(
                 "archive.max_buffer_mib",
@@ -316,7 +321,7 @@ impl RawConfig {
             row_group_rows,
             compact_below_bytes: self.archive.compact_below_mib.unwrap_or(64) * 1024 * 1024,
             archive_max_buffer_bytes: max_buffer_mib * 1024 * 1024,
-            archive_spill: self.archive.spill.unwrap_or(true),
+            archive_spill: spill,
             archive_raw: self.archive.raw.unwrap_or_default(),
             default_retention_days: self.archive.default_retention_days,
             retention,

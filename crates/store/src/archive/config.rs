@@ -88,11 +88,13 @@ pub struct ArchiveConfig {
     /// Default 256 Ki.
     pub flush_rows: usize,
     /// A partition buffer holding this many bytes (by the archive's accounting: its rows' encoded log
-    /// entries plus 64 bytes per row) is written out to a file. Default 64 MiB.
+    /// entries plus 64 bytes per row) is written out to a file. Default 256 MiB.
     pub flush_bytes: u64,
     /// The partition buffers together never hold more than this many bytes (same accounting): before a
-    /// record would pass it, the largest buffers are written out. At least `flush_bytes`. Default 64 MiB,
-    /// sized so that a whole ingest stays under 256 MB of resident memory (docs/benchmarks.md).
+    /// record would pass it, the largest buffers are written out. At least `flush_bytes`. Default 256 MiB,
+    /// which with `spill` (the default) is disk and page cache, not heap: a whole ingest stays under 256 MB
+    /// of resident memory (docs/benchmarks.md). Without `spill` the buffered entries are on the heap; use
+    /// 64 MiB or less there.
     pub max_buffered_bytes: u64,
     /// Keep the partition buffers' entries in unlinked files under `.spill/` in the archive directory
     /// (the page cache, which the kernel can reclaim) instead of the heap, once a buffer holds more than
@@ -128,8 +130,8 @@ impl Default for ArchiveConfig {
         Self {
             row_group_rows: 128 * 1024,
             flush_rows: 256 * 1024,
-            flush_bytes: 64 * 1024 * 1024,
-            max_buffered_bytes: 64 * 1024 * 1024,
+            flush_bytes: 256 * 1024 * 1024,
+            max_buffered_bytes: 256 * 1024 * 1024,
             spill: true,
             zstd_level: 1,
             compact_zstd_level: None,

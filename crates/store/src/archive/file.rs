@@ -21,7 +21,11 @@ use super::schema::{EVENT_TIME_COLUMN, KEY_COLUMN, REVISION_COLUMN};
 const RAW_COLUMN: &str = "_Raw";
 
 /// Encoded bytes a row group may buffer before it is closed early (checked after every slice written).
-const MAX_ROW_GROUP_BUFFER: usize = 16 << 20;
+/// The writer holds a whole row group's pages (and each column's dictionary) until it closes, so this is
+/// most of a flush's memory: 16 MiB cost 11 MiB more peak RSS than 6 MiB once partition buffers grew to
+/// 256 MiB, for no smaller archive (docs/benchmarks.md). Compaction's merges write 16 MiB row groups
+/// (`colmerge::ROW_GROUP_BYTES`): they hold one column chunk at a time, not a row group.
+const MAX_ROW_GROUP_BUFFER: usize = 6 << 20;
 
 /// What a written file holds, for its manifest entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

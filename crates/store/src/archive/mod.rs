@@ -38,7 +38,7 @@
 //! cache holds them, not the heap) or in 1 MiB chunks, and per row its sort keys (copied when spilled,
 //! else their position in the entry), taken from the walk that checks the entry when it is buffered.
 //! Writing it out sorts the row indices by those keys alone, then decodes the rows, borrowed and each in one pass, into Arrow columns one slice of 1024 sorted rows at a time. That
-//! adds one slice of rows and the encoded pages of one row group (at most 16 MiB), never a batch or a
+//! adds one slice of rows and the encoded pages of one row group (at most 6 MiB), never a batch or a
 //! sorted copy of the whole buffer. Compaction merges files one output column at a time (`colmerge.rs`):
 //! it holds one column of each input and one encoded column chunk, less than a flush.
 mod buffer;
