@@ -105,12 +105,11 @@ impl RawConfig {
                 format!("must be 1024..=4194304, got {row_group_rows}"),
             ));
         }
-        // Spilled buffers cost ~100 bytes of memory per row, so their budget is mostly disk (docs/archive.md).
         let spill = self.archive.spill.unwrap_or(true);
         let max_buffer_mib = self
             .archive
             .max_buffer_mib
-            .unwrap_or(if spill { 256 } else { 64 });
+            .unwrap_or(store::archive::ArchiveConfig::default_buffer_bytes(spill) >> 20);
         if !(1..=4096).contains(&max_buffer_mib) {
             errors.push(ConfigError::new(
                 "archive.max_buffer_mib",

@@ -125,13 +125,21 @@ pub struct ArchiveConfig {
     pub legal_holds: Vec<LegalHold>,
 }
 
+impl ArchiveConfig {
+    /// The default of `flush_bytes` and `max_buffered_bytes`: 256 MiB when the buffers spill (their rows are
+    /// then on disk, ~100 bytes of memory each), 64 MiB when they keep their rows on the heap.
+    pub const fn default_buffer_bytes(spill: bool) -> u64 {
+        if spill { 256 << 20 } else { 64 << 20 }
+    }
+}
+
 impl Default for ArchiveConfig {
     fn default() -> Self {
         Self {
             row_group_rows: 128 * 1024,
             flush_rows: 256 * 1024,
-            flush_bytes: 256 * 1024 * 1024,
-            max_buffered_bytes: 256 * 1024 * 1024,
+            flush_bytes: Self::default_buffer_bytes(true),
+            max_buffered_bytes: Self::default_buffer_bytes(true),
             spill: true,
             zstd_level: 1,
             compact_zstd_level: None,
